@@ -31,11 +31,21 @@ function clamp01(x: number): number {
  * Paint background `kind` into img ([S, S, 3] float RGB 0..255), mixing colours a and b; all pattern
  * parameters (angle, period, phase, lattice values) are drawn from `rng`.
  */
-export function drawBackground(kind: BackgroundName, img: Float32Array, S: number, rng: Rng, a: RGB, b: RGB): void {
+export function drawBackground(
+  kind: BackgroundName,
+  img: Float32Array,
+  S: number,
+  rng: Rng,
+  a: RGB,
+  b: RGB,
+  scratch?: Float32Array,
+): void {
   const f = S / 32; // pattern scale relative to 32 px
-  const weights = new Float32Array(S * S); // t per pixel: 0 → a, 1 → b
+  // t per pixel, [S·S]: 0 → a, 1 → b (`scratch`, if given, is reused to save an allocation per image)
+  const weights = scratch && scratch.length >= S * S ? scratch : new Float32Array(S * S);
   switch (kind) {
     case 'plain':
+      weights.fill(0);
       break;
     case 'gradient': {
       const ang = rng.range(0, 2 * Math.PI);
