@@ -317,6 +317,14 @@ describe('malformed tokenizer.json → TokenizerError', () => {
     expectTokErr(() => ClipTokenizer.fromJSON(k), 'invalid', /added_tokens/);
   });
 
+  it('text config check', () => {
+    expect(tok.checkTextConfig({})).toBe(77);
+    expect(tok.checkTextConfig({ vocab_size: 49408, max_position_embeddings: 77 })).toBe(77);
+    expectTokErr(() => tok.checkTextConfig({ vocab_size: 1000 }), 'mismatch', /vocab_size is 1000/);
+    const wl = ClipTokenizer.fromJSON(buildWordLevelTokenizerJson(['a cat']));
+    expect(wl.checkTextConfig({ vocab_size: wl.vocabSize, max_position_embeddings: 16 })).toBe(16);
+  });
+
   it('bad inputs', () => {
     expectTokErr(() => tok.tokenize(['x'], 1), 'input', /context length/);
     expectTokErr(() => tok.tokenize('x' as unknown as string[]), 'input', /array of strings/);

@@ -35,7 +35,7 @@
  */
 import { clipCleanText } from './textClean';
 
-export type TokenizerErrorCode = 'parse' | 'unsupported' | 'invalid' | 'input';
+export type TokenizerErrorCode = 'parse' | 'unsupported' | 'invalid' | 'input' | 'mismatch';
 
 /** A tokenizer.json that cannot be used, or an input that cannot be tokenized. */
 export class TokenizerError extends Error {
@@ -471,6 +471,22 @@ export class ClipTokenizer {
       list.push(id);
     }
     return this.core.decode(list);
+  }
+
+  /**
+   * Check this tokenizer against the text tower's config (HF `text_config`, defaults as HF's
+   * CLIPTextConfig): every id must index the token embedding (vocabSize ≤ vocab_size). Returns the
+   * context length to tokenize with (max_position_embeddings, 77 for CLIP). The config's
+   * bos/eos/pad_token_id are not compared: OpenAI-converted configs carry legacy values (0/2/1).
+   */
+  checkTextConfig(textConfig: { vocab_size?: number; max_position_embeddings?: number } = {}): number {
+    const vocab = textConfig.vocab_size ?? 49408;
+    const positions = textConfig.max_position_embeddings ?? CLIP_CONTEXT_LENGTH;
+    if (this.vocabSize > vocab)
+      fail('mismatch', `tokenizer.json has ids up to ${this.vocabSize - 1} but the text model's vocab_size is ${vocab}: this tokenizer does not belong to this checkpoint.`);
+    if (!Number.isInteger(positions) || positions < 2)
+      fail('mismatch', `text_config.max_position_embeddings ${positions} leaves no room for start and end tokens.`);
+    return positions;
   }
 
   /** id of a token string (vocabulary or added token). */
