@@ -1,0 +1,122 @@
+/**
+ * The typed message protocol between the app (client.ts) and the engine worker (worker.ts).
+ *
+ *   app → worker   { type: 'request', id, job, params }       start a job
+ *                  { type: 'cancel', id }                     ask a running job to stop
+ *   worker → app   { type: 'progress', id, job, progress }    0..n per job
+ *                  { type: 'partial', id, job, partial }      0..n partial results (a sweep point…)
+ *                  { type: 'done', id, job, result }          exactly one of done / error per job
+ *                  { type: 'error', id, job, error }
+ *                  { type: 'notice', notice }                 not tied to a job (device lost, log)
+ *
+ * To add a job: add an entry to `JobMap` (params, result, progress, partial types) and a handler to
+ * the worker's handler table (jobs.ts); the compiler then checks both ends. Only structured-cloneable
+ * data crosses (no tensors); big arrays travel as typed arrays and may be transferred.
+ */
+import type { BackendInfo, BackendRequest, DeviceLostEvent } from '../engine/backend';
+import type { SelfTestParams, SelfTestResult } from '../engine/selfTest';
+
+/** Every job the worker runs. `never` = the job sends no such messages. */
+export interface JobMap {
+  /** Select the tfjs backend. Must be the first request. */
+  init: {
+    params: { backend: BackendRequest };
+    result: BackendInfo;
+    progress: never;
+    partial: never;
+  };
+  /** Deterministic matMul chain + softmax (engine/selfTest.ts): numbers to compare across backends. */
+  selfTest: {
+    params: SelfTestParams;
+    result: SelfTestResult;
+    progress: StepProgress;
+    partial: never;
+  };
+}
+
+export type JobName = keyof JobMap;
+export type JobParams<K extends JobName> = JobMap[K]['params'];
+export type JobResult<K extends JobName> = JobMap[K]['result'];
+export type JobProgress<K extends JobName> = JobMap[K]['progress'];
+export type JobPartial<K extends JobName> = JobMap[K]['partial'];
+
+/** The common progress shape; jobs may use richer ones. */
+export interface StepProgress {
+  step: number;
+  of: number;
+  message?: string;
+}
+
+// ---- app → worker
+
+export type RequestMessage = {
+  [K in JobName]: { type: 'request'; id: number; job: K; params: JobParams<K> };
+}[JobName];
+
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
+}
+
+export type ToWorker = RequestMessage | CancelMessage;
+
+// ---- worker → app
+
+export type ProgressMessage = { [K in JobName]: { type: 'progress'; id: number; job: K; progress: JobProgress<K> } }[JobName];
+export type PartialMessage = { [K in JobName]: { type: 'partial'; id: number; job: K; partial: JobPartial<K> } }[JobName];
+export type DoneMessage = { [K in JobName]: { type: 'done'; id: number; job: K; result: JobResult<K> } }[JobName];
+
+export interface ErrorMessage {
+  type: 'error';
+  id: number;
+  job: JobName;
+  error: WireError;
+}
+
+export type Notice =
+  | ({ kind: 'deviceLost' } & DeviceLostEvent)
+  | { kind: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export interface NoticeMessage {
+  type: 'notice';
+  notice: Notice;
+}
+
+export type FromWorker = ProgressMessage | PartialMessage | DoneMessage | ErrorMessage | NoticeMessage;
+
+// ---- errors
+
+/** An error as it crosses the boundary (Error objects lose their class and fields in postMessage). */
+export interface WireError {
+  name: string;
+  /** 'cancelled', 'unknown-job', 'worker-crashed', or the engine error's own code (e.g. BackendError's). */
+  code: string;
+  message: string;
+  stack?: string;
+}
+
+/** What a job's promise rejects with on the app side. */
+export class JobError extends Error {
+  readonly code: string;
+  readonly job: JobName | undefined;
+  /** The original error's class name in the worker (e.g. 'BackendError'). */
+  readonly remoteName: string;
+  constructor(e: WireError, job?: JobName) {
+    super(e.message);
+    this.name = 'JobError';
+    this.code = e.code;
+    this.job = job;
+    this.remoteName = e.name;
+    if (e.stack) this.stack = e.stack;
+  }
+}
+
+export function toWireError(e: unknown, fallbackCode = 'internal'): WireError {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { name: e.name, code: typeof code === 'string' ? code : fallbackCode, message: e.message, stack: e.stack };
+  }
+  return { name: 'Error', code: fallbackCode, message: String(e) };
+}
+
+export const CANCELLED = 'cancelled';
