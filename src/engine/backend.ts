@@ -60,15 +60,16 @@ export interface BackendInfo {
 /**
  * Measured matMul 1024³ float32 throughput (GFLOP/s), used for the "about N× slower" sentences.
  * Source: `npm run bench` (bench/run.mjs, case matmul-1024) in headless Chromium 156 on the 2-core
- * x86-64 build VM, no GPU; WebGPU there is SwiftShader (software Vulkan). See bench/README.md.
- * GPU_REFERENCE is the one number not measured here: tfjs's WebGPU matMul 500³ took 2.5 ms on an
+ * AMD EPYC build VM without GPU, where WebGPU is SwiftShader (software Vulkan); best of the runs in
+ * bench/README.md (wasm 18.8–20.4, SwiftShader 0.12–0.22, cpu 0.26–0.70: the VM was shared).
+ * `gpuReference` is the one number not measured here: tfjs's WebGPU matMul 500³ took 2.5 ms on an
  * Intel Iris Plus 655 laptop iGPU (tensorflow/tfjs-core PR #1723) = 100 GFLOP/s — a low-end
- * integrated GPU, so the ratio is a floor; discrete GPUs are several times faster again.
+ * integrated GPU, so the WASM-vs-GPU ratio is a floor; discrete GPUs are several times faster again.
  */
 export const MEASURED_GFLOPS = {
-  wasm: 17,
-  cpu: 0.5,
-  webgpuSwiftShader: 0.3,
+  wasm: 19,
+  cpu: 0.7,
+  webgpuSwiftShader: 0.22,
   gpuReference: 100,
 } as const;
 
