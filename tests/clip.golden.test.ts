@@ -77,6 +77,17 @@ describe('CLIP golden (torch reference)', () => {
     await compare('quick_gelu default-eot', model, readJson('outputs.json'), false);
   });
 
+  it('cropping to the longest prompt (eotIndex given) gives the same embeddings', async () => {
+    const rows = [0, 1, 3]; // eot 6, 4, 1 → 7 of 16 tokens are run
+    const ids = tf.tensor2d(rows.map((r) => inputs.ids[r]), undefined, 'int32');
+    const txt = model.encodeText(ids, rows.map((r) => inputs.eot_index[r]));
+    const ref = (readJson('outputs.json') as Outputs).text_embeds;
+    const err = await relErr(txt, rows.map((r) => ref[r]));
+    errors['cropped text'] = err;
+    expect(err).toBeLessThanOrEqual(1e-4);
+    tf.dispose([ids, txt]);
+  });
+
   it('legacy eos_token_id == 2 pools at the argmax of the ids, ties to the first', async () => {
     const cfg = withOverrides(model.config, { text: { eos_token_id: 2 } });
     const ids = tf.tensor2d(

@@ -69,28 +69,114 @@ function transposeFlagsAreFast(): boolean {
   return tf.getBackend() === 'webgpu';
 }
 
-/** x·Wᵀ (+ b) for x [N, in], W [out, in] in HF layout → [N, out]. */
-export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
-  const y = transposeFlagsAreFast() ? tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D, false, true) : tf.matMul(x as tf.Tensor2D, tf.transpose(w));
-  return (b ? tf.add(y, b) : y) as tf.Tensor2D;
+/** a·bᵀ for 2-D a [N, K], b [M, K] → [N, M]: transposeB flag on WebGPU, explicit transpose elsewhere. */
+function matMulBT(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return transposeFlagsAreFast() ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, false, true) : tf.matMul(a as tf.Tensor2D, tf.transpose(b));
 }
 
-/** LayerNorm over the last axis (biased variance, eps inside the square root, as torch). */
-function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
-  const mean = tf.mean(x, -1, true); // [N, 1]
-  const xc = tf.sub(x, mean); // [N, D]
-  const variance = tf.mean(tf.square(xc), -1, true); // [N, 1]
-  const xhat = tf.mul(xc, tf.rsqrt(tf.add(variance, eps)));
-  return tf.add(tf.mul(xhat, w), b) as tf.Tensor2D;
+/** aᵀ·b for 2-D a [N, M], b [N, K] → [M, K]. */
+function matMulAT(a: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return transposeFlagsAreFast() ? tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false) : tf.matMul(tf.transpose(a), b as tf.Tensor2D);
 }
+
+/*
+ * Hand-written gradients (tf.customGrad) for the three ops every block repeats. tfjs's automatic
+ * gradients of the same formulas take ~3× the kernels (each multiply's gradient also casts its other
+ * operand, every saved input is copied), which on WASM costs more than the arithmetic. Each gradient
+ * is checked against tfjs autodiff of the plain formula in tests/clip.train.test.ts.
+ */
+
+/** tf.customGrad with typed tensor arguments (tfjs types the arguments as Tensor | GradSaveFunc). */
+type GradResult = { value: tf.Tensor; gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => tf.Tensor[] };
+function customOp<A extends tf.Tensor[]>(f: (...args: [...A, tf.GradSaveFunc]) => GradResult): (...args: A) => tf.Tensor {
+  return tf.customGrad(f as unknown as (...inputs: (tf.Tensor | tf.GradSaveFunc)[]) => GradResult) as unknown as (...args: A) => tf.Tensor;
+}
+
+/**
+ * y = x·Wᵀ + b. Gradients: dx = dy·W (a plain matMul: HF's [out, in] layout is what it needs),
+ * dW = dyᵀ·x (directly in [out, in]), db = Σ_rows dy.
+ */
+const linearWithBias = customOp<[tf.Tensor, tf.Tensor, tf.Tensor]>((x, w, b, save) => {
+  save([x, w]);
+  return {
+    value: tf.add(matMulBT(x, w), b),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor;
+      const [xs, ws] = saved;
+      return [tf.matMul(g as tf.Tensor2D, ws as tf.Tensor2D), matMulAT(g, xs), tf.sum(g, 0)];
+    },
+  };
+});
+
+const linearNoBias = customOp<[tf.Tensor, tf.Tensor]>((x, w, save) => {
+  save([x, w]);
+  return {
+    value: matMulBT(x, w),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const g = dy as tf.Tensor;
+      const [xs, ws] = saved;
+      return [tf.matMul(g as tf.Tensor2D, ws as tf.Tensor2D), matMulAT(g, xs)];
+    },
+  };
+});
+
+/** x·Wᵀ (+ b) for x [N, in], W [out, in] in HF layout → [N, out]. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
+  return (b ? linearWithBias(x, w, b) : linearNoBias(x, w)) as tf.Tensor2D;
+}
+
+/**
+ * LayerNorm over the last axis of x [N, D] (biased variance, eps inside the square root, as torch).
+ * Gradient with x̂ = (x − μ)·r, r = 1/√(σ² + eps), g = dy·w:
+ *   dx = r·(g − mean(g) − x̂·mean(g·x̂)),  dw = Σ_rows dy·x̂,  db = Σ_rows dy.
+ */
+const layerNormOp = (eps: number) =>
+  customOp<[tf.Tensor, tf.Tensor, tf.Tensor]>((x, w, b, save) => {
+    const mean = tf.mean(x, -1, true); // [N, 1]
+    const xc = tf.sub(x, mean); // [N, D]
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), eps)); // [N, 1]
+    const xhat = tf.mul(xc, rstd);
+    save([xhat, rstd, w]);
+    return {
+      value: tf.add(tf.mul(xhat, w), b),
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const d = dy as tf.Tensor;
+        const [xh, r, ws] = saved;
+        const g = tf.mul(d, ws);
+        const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), r);
+        return [dx, tf.sum(tf.mul(d, xh), 0), tf.sum(d, 0)];
+      },
+    };
+  });
+
+const layerNormOps = new Map<number, ReturnType<typeof layerNormOp>>();
+
+export function layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D {
+  let op = layerNormOps.get(eps);
+  if (!op) layerNormOps.set(eps, (op = layerNormOp(eps)));
+  return op(x, w, b) as tf.Tensor2D;
+}
+
+/** quick_gelu y = x·σ(1.702x); dy/dx = σ + 1.702·x·σ·(1 − σ) = σ·(1 + 1.702·x·(1 − σ)). */
+const quickGelu = customOp<[tf.Tensor]>((x, save) => {
+  const s = tf.sigmoid(tf.mul(x, 1.702));
+  save([x, s]);
+  return {
+    value: tf.mul(x, s),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+      const [xs, ss] = saved;
+      return [tf.mul(dy as tf.Tensor, tf.mul(ss, tf.add(tf.mul(tf.mul(xs, tf.sub(1, ss)), 1.702), 1)))];
+    },
+  };
+});
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** HF ACT2FN[hidden_act]. */
-function activate(x: tf.Tensor, act: ClipActivation): tf.Tensor {
+export function activate(x: tf.Tensor, act: ClipActivation): tf.Tensor {
   switch (act) {
-    case 'quick_gelu': // x·σ(1.702x)
-      return tf.mul(x, tf.sigmoid(tf.mul(x, 1.702)));
+    case 'quick_gelu':
+      return quickGelu(x);
     case 'gelu': // exact: x·Φ(x) = 0.5x(1 + erf(x/√2))
       return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
     case 'gelu_new':
@@ -373,6 +459,14 @@ export class ClipModel {
     return v;
   };
 
+  /** One live variable by HF name (e.g. 'logit_scale'); throws ClipWeightsError for unknown names. */
+  weight(name: string): tf.Variable {
+    this.assertLive();
+    const v = this.vars.get(name);
+    if (!v) throw new ClipWeightsError('unknown-weight', `no weight named ${name}`);
+    return v;
+  }
+
   /** Image embeddings (not normalised), pixels [B, S, S, 3] normalised NHWC → [B, E]. */
   encodeImage(pixels: tf.Tensor4D): tf.Tensor2D {
     this.assertLive();
@@ -382,7 +476,9 @@ export class ClipModel {
   /**
    * Text embeddings (not normalised), ids int32 [B, L] (L ≤ max_position_embeddings) → [B, E].
    * `eotIndex` [B]: the position pooled per row (the tokenizer's `eotIndex`); default: see
-   * defaultEotIndex (HF's rule).
+   * defaultEotIndex (HF's rule). When `eotIndex` is given as an array, the sequence is cropped to
+   * max(eotIndex)+1 tokens first: with the causal mask, later tokens cannot change the pooled ones, so
+   * the result is the same and a 77-token context of short prompts costs ~5× less.
    */
   encodeText(ids: tf.Tensor2D, eotIndex?: Int32Array | number[] | tf.Tensor1D): tf.Tensor2D {
     this.assertLive();
@@ -391,14 +487,20 @@ export class ClipModel {
     if (ids.dtype !== 'int32') throw new ClipInputError(`encodeText expects int32 ids, got ${ids.dtype}`);
     const [B, L] = ids.shape;
     if (L > t.max_position_embeddings) throw new ClipInputError(`sequence length ${L} exceeds max_position_embeddings ${t.max_position_embeddings}`);
+    let crop = L;
     if (eotIndex !== undefined && !(eotIndex instanceof tf.Tensor)) {
       if (eotIndex.length !== B) throw new ClipInputError(`eotIndex has ${eotIndex.length} entries for ${B} rows`);
-      for (const e of eotIndex) if (!Number.isInteger(e) || e < 0 || e >= L) throw new ClipInputError(`eotIndex ${e} is outside [0, ${L})`);
+      crop = 0;
+      for (const e of eotIndex) {
+        if (!Number.isInteger(e) || e < 0 || e >= L) throw new ClipInputError(`eotIndex ${e} is outside [0, ${L})`);
+        crop = Math.max(crop, e + 1);
+      }
     }
     return tf.tidy(() => {
       const eot =
         eotIndex === undefined ? defaultEotIndex(ids, t) : eotIndex instanceof tf.Tensor ? tf.cast(eotIndex, 'int32') : tf.tensor1d(Int32Array.from(eotIndex), 'int32');
-      return textForward(ids, eot as tf.Tensor1D, this.w, this.config);
+      const used = crop < L ? tf.slice(ids, [0, 0], [B, crop]) : ids; // [B, crop]
+      return textForward(used as tf.Tensor2D, eot as tf.Tensor1D, this.w, this.config);
     });
   }
 
