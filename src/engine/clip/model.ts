@@ -389,7 +389,9 @@ export class ClipModel {
   private constructor(config: CLIPConfig, tensors: Map<string, tf.Tensor>) {
     this.config = config;
     this.vars = new Map();
-    const id = modelCounter++;
+    // tfjs variable names are global; skip ids taken by another copy of this module (HMR, bundles).
+    let id = modelCounter++;
+    while (tf.engine().registeredVariables[`clip${id}/logit_scale`]) id = modelCounter++;
     for (const [name, t] of tensors) {
       // Unique tfjs names (the registry is global); only the image encoder is trainable.
       const tfName = `clip${id}/${name}`;
