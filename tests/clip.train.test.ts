@@ -194,6 +194,28 @@ describe('zero-shot head and vision-tower training', () => {
     expect(Math.abs(dd - norm) / norm).toBeLessThan(0.02);
   });
 
+  it('gradients reach the input pixels (trigger optimisation, DECREE) and match finite differences', async () => {
+    const lossOf = (px: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, zeroShotLogits(model, head, px as tf.Tensor4D)) as tf.Scalar;
+    const g = tf.grad(lossOf)(pixels);
+    expect(g.shape).toEqual(pixels.shape);
+    const gv = (await g.data()) as Float32Array;
+    let idx = 0;
+    for (let i = 1; i < gv.length; i++) if (Math.abs(gv[i]) > Math.abs(gv[idx])) idx = i;
+    const base = (await pixels.data()) as Float32Array;
+    const at = async (delta: number) => {
+      const d = base.slice();
+      d[idx] += delta;
+      const l = tf.tidy(() => lossOf(tf.tensor4d(d, pixels.shape)));
+      const v = (await l.data())[0];
+      l.dispose();
+      return v;
+    };
+    const h = 1e-2;
+    const fd = ((await at(h)) - (await at(-h))) / (2 * h);
+    expect(Math.abs(fd - gv[idx])).toBeLessThanOrEqual(0.03 * Math.abs(gv[idx]) + 1e-4);
+    g.dispose();
+  });
+
   it('SGD on the vision tower lowers the loss, and tensors do not accumulate across steps', async () => {
     const vars = model.visionVariables();
     const lr = 0.01;
