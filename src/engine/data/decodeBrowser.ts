@@ -40,7 +40,8 @@ export async function decodeImageBlob(blob: Blob): Promise<DecodedRgb> {
     bitmap = await createImageBitmap(blob, {
       colorSpaceConversion: 'none',
       premultiplyAlpha: 'none',
-      imageOrientation: 'from-image',
+      // PIL's Image.open (and so HF's processor) ignores the EXIF orientation tag; do the same.
+      imageOrientation: 'none',
     });
   } catch (e) {
     const name = blob instanceof File ? ` "${blob.name}"` : '';
