@@ -135,6 +135,13 @@ export class AdamW {
     return [...this.slots.keys()];
   }
 
+  /** Whether this optimizer was built on exactly these variables (same names, same tf.Variable objects). */
+  isBuiltOn(variables: Map<string, tf.Variable>): boolean {
+    if (variables.size !== this.slots.size) return false;
+    for (const [name, v] of variables) if (this.slots.get(name)?.param !== v) return false;
+    return true;
+  }
+
   /**
    * One AdamW update with learning rate `lr` (already scheduled). Gradients are keyed like the
    * variable map given to the constructor; the caller keeps ownership of them.
