@@ -4,7 +4,15 @@
  */
 import { selectBackend, type WasmPaths } from '../engine/backend';
 import { runSelfTest } from '../engine/selfTest';
-import type { Handlers } from './host';
+import type { Handler, Handlers } from './host';
+import type { JobName } from './protocol';
+
+/** Placeholder for a job whose engine side has not landed yet (issue #5): rejects with a clear code. */
+function notYet<K extends JobName>(job: K): Handler<K> {
+  return async () => {
+    throw Object.assign(new Error(`the '${job}' job is not implemented yet`), { code: 'not-implemented' });
+  };
+}
 
 export interface JobEnv {
   /** Where the tfjs-wasm binaries are (the app passes Vite asset URLs; Node leaves it unset). */
@@ -20,5 +28,17 @@ export function createHandlers(env: JobEnv = {}): Handlers {
         ctx.progress({ step, of });
         await ctx.checkpoint();
       }),
+
+    loadModel: notYet('loadModel'),
+    loadData: notYet('loadData'),
+    previewTrigger: notYet('previewTrigger'),
+    zeroShot: notYet('zeroShot'),
+    attack: notYet('attack'),
+    tbar: notYet('tbar'),
+    sweep: notYet('sweep'),
+    disentangle: notYet('disentangle'),
+    gradientAscent: notYet('gradientAscent'),
+    predictSamples: notYet('predictSamples'),
+    exportWeights: notYet('exportWeights'),
   };
 }

@@ -15,6 +15,49 @@
  */
 import type { BackendInfo, BackendRequest, DeviceLostEvent } from '../engine/backend';
 import type { SelfTestParams, SelfTestResult } from '../engine/selfTest';
+import type { ExperimentConfig } from '../engine/experiment/config';
+import type {
+  AttackResult,
+  DataSummary,
+  DisentangleResult,
+  EvalProgress,
+  ExportedFile,
+  GaPoint,
+  GaResult,
+  ModelSummary,
+  SamplePredictions,
+  SweepPoint,
+  SweepResult,
+  TbarResult,
+  TrainProgress,
+  TriggerPreview,
+  XiCell,
+  ZeroShotResult,
+} from '../engine/experiment/results';
+
+/**
+ * Experiment jobs all take the whole ExperimentConfig: the worker keeps one session (model, data,
+ * θ_pre, θ_b, τ̂_t) and checks that the part of the config a stage depends on matches what produced
+ * its inputs (a stale stage → error code 'stale-stage', e.g. sweeping before TBAR ran for this trigger).
+ */
+type ExperimentJob<R, P = EvalProgress, Q = never> = {
+  params: { config: ExperimentConfig };
+  result: R;
+  progress: P;
+  partial: Q;
+};
+
+/** Load progress: bytes while downloading, tensors while uploading, prompts while embedding. */
+export interface LoadProgress {
+  phase: 'download' | 'parse' | 'upload' | 'text-head' | 'generate' | 'decode';
+  done: number;
+  total: number;
+  bytes?: number;
+  totalBytes?: number;
+  bytesPerSec?: number;
+  etaMs?: number;
+  message: string;
+}
 
 /** Every job the worker runs. `never` = the job sends no such messages. */
 export interface JobMap {
@@ -30,6 +73,33 @@ export interface JobMap {
     params: SelfTestParams;
     result: SelfTestResult;
     progress: StepProgress;
+    partial: never;
+  };
+  /** θ_pre from config.model, and the zero-shot head from config.templates and the data's class names. */
+  loadModel: ExperimentJob<ModelSummary, LoadProgress>;
+  /** The labelled images of config.data, split by config.seed into train/val/test/forget. */
+  loadData: ExperimentJob<DataSummary, LoadProgress>;
+  /** A few clean and triggered validation images at model resolution (trigger studio). */
+  previewTrigger: { params: { config: ExperimentConfig; count: number }; result: TriggerPreview; progress: never; partial: never };
+  /** θ_pre's CA (and ASR of the trigger, which should be ≈ chance) on the test split. */
+  zeroShot: ExperimentJob<ZeroShotResult>;
+  /** Poisoned fine-tuning → θ_b (optionally also the clean fine-tuning baseline). */
+  attack: { params: { config: ExperimentConfig; cleanBaseline: boolean }; result: AttackResult; progress: TrainProgress; partial: never };
+  /** Fine-tune θ_b on the forget set → θ_{b+t}; τ̂_t = θ_{b+t} − θ_b (eq. 4). */
+  tbar: ExperimentJob<TbarResult, TrainProgress>;
+  /** θ_b − α·τ̂_t over config.sweep.alphas (eq. 5); one partial per α. */
+  sweep: ExperimentJob<SweepResult, EvalProgress, SweepPoint>;
+  /** ξ(α_c, α_t) (eq. 2) coarse to fine; one partial per cell. */
+  disentangle: ExperimentJob<DisentangleResult, EvalProgress, XiCell>;
+  /** Gradient-ascent baseline from θ_b on the forget set; one partial per epoch. */
+  gradientAscent: ExperimentJob<GaResult, TrainProgress, GaPoint>;
+  /** θ̂_c(α) predictions on a few clean and triggered test images (the α scrubber). */
+  predictSamples: { params: { config: ExperimentConfig; alpha: number; count: number }; result: SamplePredictions; progress: never; partial: never };
+  /** A safetensors file in Hugging Face layout: the cleaned model at α, θ_b, or the trigger vector τ̂_t. */
+  exportWeights: {
+    params: { config: ExperimentConfig; what: 'cleaned' | 'backdoored' | 'trigger-vector'; alpha?: number };
+    result: ExportedFile;
+    progress: never;
     partial: never;
   };
 }
