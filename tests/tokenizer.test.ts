@@ -14,6 +14,7 @@ import {
 } from '../src/engine/clip/tokenizer';
 import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE, fillTemplate } from '../src/engine/clip/templates';
 import { clipCleanText, pyHtmlUnescape } from '../src/engine/clip/textClean';
+import type { TokenizeFn } from '../src/engine/clip/zeroshot';
 
 const HF_TOKENIZER = '../shared/data/tinyclip-8m-16-text-3m-hf-tokenizer/tokenizer.json';
 const FIX = 'tests/fixtures/tokenizer/';
@@ -168,6 +169,13 @@ describe('CLIP byte-level BPE (HF tokenizer.json) vs OpenAI', () => {
     const small = { ...hfJson, model: { ...hfJson.model, merges: hfJson.model.merges.map((m: string[]) => m.join(' ')) } };
     const t3 = ClipTokenizer.fromJSON(JSON.stringify(small));
     expect(t3.encode('Granny Smith apple, half-track')).toEqual(tok.encode('Granny Smith apple, half-track'));
+  });
+
+  it("fits zeroshot.ts's TokenizeFn", () => {
+    const f: TokenizeFn = (texts) => tok.tokenize(texts);
+    const b = f(['a photo of a cat.', 'a dog']);
+    expect(b.contextLength).toBe(77);
+    expect(Array.from(b.eotIndex)).toEqual([7, 3]);
   });
 
   it('a template × class batch tokenizes consistently with single calls', () => {
