@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { parseClipConfig } from '../src/engine/clip/config';
 import { activate, ClipModel, l2Normalize, layerNorm, linear } from '../src/engine/clip/model';
-import { buildZeroShotHead, fillTemplate, type TokenizedBatch, zeroShotLogits } from '../src/engine/clip/zeroshot';
+import { buildZeroShotHead, type TokenizedBatch, zeroShotLogits } from '../src/engine/clip/zeroshot';
+import { fillTemplate } from '../src/engine/clip/templates';
 
 const config = parseClipConfig({
   projection_dim: 16,

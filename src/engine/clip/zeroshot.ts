@@ -5,6 +5,7 @@
  */
 import { tf } from '../tf';
 import { type ClipModel, l2Normalize, linear } from './model';
+import { fillTemplate } from './templates';
 
 /** What a tokenizer returns for a batch of n texts (see clip/tokenizer.ts). */
 export interface TokenizedBatch {
@@ -33,10 +34,6 @@ export class ZeroShotError extends Error {
   }
 }
 
-/** Fill a template's `{}` placeholder(s) with a class name. */
-export function fillTemplate(template: string, className: string): string {
-  return template.split('{}').join(className);
-}
 
 /**
  * The zero-shot head [numClasses, projection_dim], rows L2-normalised, row c = class c.
