@@ -85,6 +85,9 @@ export interface AttackResult {
 
 export interface TbarResult {
   losses: number[];
+  /** TBAR after each forget-set epoch (α re-selected on validation, scored on test): the TBAR curve
+   *  of the paper's Fig. 3, drawn beside gradient ascent. */
+  perEpoch: { epoch: number; alpha: number; test: Scores }[];
   /** ‖τ̂_t‖₂ over the vision tower, and ‖τ_b‖₂ = ‖θ_b − θ_pre‖₂, and their cosine similarity. */
   triggerNorm: number;
   backdoorNorm: number;
