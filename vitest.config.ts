@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Unit tests run the engine in Node on the tfjs WASM backend (tests/setup.ts).
+// Vitest is pinned to 4.x: it supports Node 20, which the README promises (Vitest 5 needs Node 22).
 export default defineConfig({
   test: {
     environment: 'node',

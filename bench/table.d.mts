@@ -1,0 +1,2 @@
+export function fmt(x: number | undefined, digits?: number): string;
+export function printTable(rows: object[]): void;

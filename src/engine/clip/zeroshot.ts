@@ -1,0 +1,90 @@
+/**
+ * Zero-shot classification head from the frozen text tower (as task_vectors / open_clip build it):
+ * for each class, embed every template filled with the class name, L2-normalise each embedding,
+ * average them, L2-normalise the average. Logits = exp(logit_scale) · normalize(image) · headᵀ.
+ */
+import { tf } from '../tf';
+import { type ClipModel, l2Normalize, linear } from './model';
+import { fillTemplate } from './templates';
+
+/** What a tokenizer returns for a batch of n texts (see clip/tokenizer.ts). */
+export interface TokenizedBatch {
+  /** Row-major [n, L] token ids. */
+  ids: Int32Array;
+  /** [n] position of the end-of-text token of each row (the pooled position). */
+  eotIndex: Int32Array;
+  /** L; defaults to ids.length / n. */
+  contextLength?: number;
+}
+
+export type TokenizeFn = (texts: string[]) => TokenizedBatch;
+
+export interface ZeroShotOptions {
+  /** Texts per text-tower forward pass (default 256). */
+  batchSize?: number;
+  /** Called after each batch with (texts done, texts total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export class ZeroShotError extends Error {
+  readonly code = 'zero-shot';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ZeroShotError';
+  }
+}
+
+
+/**
+ * The zero-shot head [numClasses, projection_dim], rows L2-normalised, row c = class c.
+ * Texts are class-major (class 0 × all templates, class 1 × …) and embedded `batchSize` at a time.
+ */
+export async function buildZeroShotHead(
+  model: ClipModel,
+  tokenize: TokenizeFn,
+  classNames: readonly string[],
+  templates: readonly string[],
+  { batchSize = 256, onProgress }: ZeroShotOptions = {},
+): Promise<tf.Tensor2D> {
+  if (classNames.length === 0) throw new ZeroShotError('no class names');
+  if (templates.length === 0) throw new ZeroShotError('no templates');
+  for (const t of templates) if (!t.includes('{}')) throw new ZeroShotError(`template ${JSON.stringify(t)} has no {} placeholder`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ZeroShotError(`batchSize must be a positive integer, got ${batchSize}`);
+  const texts = classNames.flatMap((c) => templates.map((t) => fillTemplate(t, c)));
+  const parts: tf.Tensor2D[] = []; // normalised embeddings per batch, [b, E]
+  try {
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const chunk = texts.slice(start, start + batchSize);
+      const tok = tokenize(chunk);
+      const n = chunk.length;
+      const L = tok.contextLength ?? tok.ids.length / n;
+      if (!Number.isInteger(L) || tok.ids.length !== n * L || tok.eotIndex.length !== n) {
+        throw new ZeroShotError(`tokenizer returned ids of length ${tok.ids.length} and ${tok.eotIndex.length} eot positions for ${n} texts`);
+      }
+      parts.push(
+        tf.tidy(() => {
+          const ids = tf.tensor2d(tok.ids, [n, L], 'int32');
+          return l2Normalize(model.encodeText(ids, tok.eotIndex));
+        }),
+      );
+      onProgress?.(Math.min(start + batchSize, texts.length), texts.length);
+      await tf.nextFrame(); // keep the worker responsive between batches
+    }
+    return tf.tidy(() => {
+      const all = parts.length === 1 ? parts[0] : tf.concat(parts, 0); // [C·K, E]
+      const E = all.shape[1];
+      const mean = tf.mean(tf.reshape(all, [classNames.length, templates.length, E]), 1); // [C, E]
+      return l2Normalize(mean);
+    });
+  } finally {
+    tf.dispose(parts);
+  }
+}
+
+/** exp(logit_scale) · normalize(encodeImage(pixels)) · headᵀ → [B, numClasses]. Differentiable. */
+export function zeroShotLogits(model: ClipModel, head: tf.Tensor2D, pixels: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const scale = tf.exp(model.weight('logit_scale'));
+    return tf.mul(linear(l2Normalize(model.encodeImage(pixels)), head), scale) as tf.Tensor2D;
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * What each stage of an experiment reports. Plain structured-cloneable data: these cross the worker
+ * boundary, live in the app's store, persist across reloads and are exported as JSON/CSV.
+ * Accuracies and rates are fractions in [0, 1].
+ */
+
+/** θ_pre as loaded. */
+export interface ModelSummary {
+  name: string;
+  /** Vision tower input size (pixels) and patch size. */
+  imageSize: number;
+  patchSize: number;
+  /** Parameters of the whole model and of the fine-tuned tower (vision_model.* + visual_projection). */
+  params: number;
+  visionParams: number;
+  /** Forward FLOPs per image of the vision tower. */
+  flopsPerImage: number;
+}
+
+/** Data as split for the experiment. */
+export interface DataSummary {
+  name: string;
+  classNames: string[];
+  imageSize: number;
+  counts: { train: number; val: number; test: number; forget: number };
+}
+
+/** A few images for previews: RGB uint8 [count, size, size, 3] at model resolution. */
+export interface ImageStrip {
+  size: number;
+  count: number;
+  pixels: Uint8Array;
+  labels: number[];
+}
+
+/** Clean vs triggered samples for the trigger studio. */
+export interface TriggerPreview {
+  clean: ImageStrip;
+  triggered: ImageStrip;
+  description: string;
+}
+
+/** Progress of any fine-tuning stage. */
+export interface TrainProgress {
+  stage: 'attack' | 'clean' | 'tbar' | 'ga';
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  imagesPerSec: number;
+  elapsedMs: number;
+  etaMs: number;
+}
+
+/** Progress of an evaluation / sweep / grid stage (no loss). */
+export interface EvalProgress {
+  done: number;
+  total: number;
+  message: string;
+  etaMs?: number;
+}
+
+export interface Scores {
+  /** Clean accuracy. */
+  ca: number;
+  /** Attack success rate on triggered images whose true class ≠ target. */
+  asr: number;
+}
+
+export interface ZeroShotResult {
+  /** θ_pre on the clean test split (and its ASR with the trigger, for reference). */
+  test: Scores;
+  perClass: number[];
+}
+
+export interface AttackResult {
+  /** θ_b on the test split. */
+  test: Scores;
+  /** Clean fine-tuning (same data and schedule, no poison), when run, for the "CA within 3 points" check. */
+  cleanTest?: Scores;
+  losses: number[];
+  poisoned: number;
+}
+
+export interface TbarResult {
+  losses: number[];
+  /** TBAR after each forget-set epoch (α re-selected on validation, scored on test): the TBAR curve
+   *  of the paper's Fig. 3, drawn beside gradient ascent. */
+  perEpoch: { epoch: number; alpha: number; test: Scores }[];
+  /** ‖τ̂_t‖₂ over the vision tower, and ‖τ_b‖₂ = ‖θ_b − θ_pre‖₂, and their cosine similarity. */
+  triggerNorm: number;
+  backdoorNorm: number;
+  cosine: number;
+}
+
+/** One α of the sweep (eq. 5), on the validation split. */
+export interface SweepPoint {
+  alpha: number;
+  val: Scores;
+}
+
+export interface SweepResult {
+  points: SweepPoint[];
+  rule: 'known-trigger' | 'agnostic';
+  /** The selected α and the cleaned model θ̂_c = θ_b − α·τ̂_t on the test split. */
+  alpha: number;
+  test: Scores;
+  /** Backdoored θ_b on the test split, for "removed" and "retained" figures. */
+  backdoored: Scores;
+  /** 1 − ASR_after/ASR_before and CA_after/CA_before. */
+  asrRemoved: number;
+  caRetained: number;
+  /** False when no α met the rule's constraint (then the α with the lowest ASR is reported). */
+  satisfied: boolean;
+}
+
+/** One cell of ξ(α_c, α_t) (eq. 2): ξ = clean + triggered, each a disagreement rate in [0, 1]. */
+export interface XiCell {
+  level: number;
+  alphaC: number;
+  alphaT: number;
+  xi: number;
+  clean: number;
+  triggered: number;
+}
+
+export interface DisentangleResult {
+  /** α* = smallest α with validation ASR = 0 (or the α with the lowest ASR, flagged). */
+  alphaStar: number;
+  alphaStarExact: boolean;
+  range: number;
+  /** The finest completed grid, row-major with α_t along rows (top = +range) and α_c along columns. */
+  size: number;
+  cells: XiCell[];
+}
+
+export interface GaPoint {
+  epoch: number;
+  test: Scores;
+}
+
+export interface GaResult {
+  points: GaPoint[];
+}
+
+/** Predictions of θ̂_c(α) on a few clean and triggered images, for the α scrubber. */
+export interface SamplePredictions {
+  alpha: number;
+  clean: ImageStrip;
+  triggered: ImageStrip;
+  cleanPred: number[];
+  triggeredPred: number[];
+}
+
+export interface ExportedFile {
+  fileName: string;
+  mimeType: string;
+  bytes: Uint8Array;
+}
