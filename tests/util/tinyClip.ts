@@ -55,9 +55,10 @@ export async function tinyClipFiles(o: TinyClipOptions = {}): Promise<FileSource
     [`${MICRO_CLIP_DIR}/model.safetensors`, weights],
   ]);
   return {
-    async read(path) {
+    async read(path, opts = {}) {
       const f = files.get(path);
       if (!f) throw new SourceError('not-found', `no file ${path} in the tiny CLIP`);
+      opts.onBytes?.(f.byteLength, f.byteLength);
       return f;
     },
   };

@@ -23,8 +23,8 @@ export const STAGE_DEPENDS: Record<StageName, ConfigPart[]> = {
 
 /** What to rerun, in the words of the UI's stage buttons. */
 const RERUN: Record<StageName, string> = {
-  loadModel: 'load the model again (loadModel)',
-  loadData: 'load the data again (loadData)',
+  loadModel: 'load the model (loadModel)',
+  loadData: 'load the data (loadData)',
   head: 'rebuild the zero-shot head (run any stage)',
   attack: 'rerun the attack stage (attack)',
   tbar: 'rerun TBAR (tbar)',
