@@ -250,8 +250,11 @@ export class ExperimentSession {
     });
   }
 
-  /** Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3). */
-  tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}): Promise<TbarResult> {
+  /**
+   * Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3).
+   * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
+   */
+  tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
     return this.exclusive(ctx.signal, async () => {
       const { model, data } = await this.ready(config, 'tbar', ctx);
       const backdoor = this.requireBackdoor(config, 'TBAR');
@@ -269,7 +272,7 @@ export class ExperimentSession {
           seed: derivedSeed(config.seed, 'tbar/order'),
           onProgress: ctx.progress,
           signal: ctx.signal,
-          perEpoch: {
+          perEpoch: opts.perEpoch === false ? undefined : {
             alphas: coarseGrid(config.sweep.alphas),
             asrThreshold: config.sweep.asrThreshold,
             score: {
