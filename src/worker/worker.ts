@@ -12,9 +12,11 @@ import { createHandlers } from './jobs';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-// Static files (public/models/micro-clip/…) are fetched relative to the app's base URL, not to this
-// worker script's own URL (which lives under assets/).
-const files = fetchFileSource(new URL(import.meta.env.BASE_URL, self.location.origin));
+// Static files (public/models/micro-clip/…) are fetched relative to the app's root, not to this worker
+// script: the build sets base './' and puts the worker chunk in assets/, so the root is its parent
+// folder (this also works when the app is served from a sub-path); the dev server serves public/ at '/'.
+const appRoot = import.meta.env.DEV ? new URL('/', self.location.origin) : new URL('../', self.location.href);
+const files = fetchFileSource(appRoot);
 
 const server = serve(self, createHandlers({ wasmPaths: wasmAssetPaths, files }));
 onDeviceLost((e) => server.notify({ kind: 'deviceLost', ...e }));
