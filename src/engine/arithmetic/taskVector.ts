@@ -165,12 +165,9 @@ export class TaskVector {
   }
 }
 
-/**
- * θ = base + Σ_k c_k·τ_k (multi-task arithmetic, §3), over the names of the vectors (all must cover
- * the same names, and base must hold them). Returns a new partial weight map owned by the caller.
- */
-export function applySum(base: WeightMap, terms: [TaskVector, number][]): WeightMap {
-  if (terms.length === 0) throw new TaskVectorError('empty', 'applySum needs at least one task vector');
+/** Check that the vectors cover the same names and `base` holds them with the same shapes; returns the names. */
+function checkTerms(base: WeightMap, terms: [TaskVector, number][]): string[] {
+  if (terms.length === 0) throw new TaskVectorError('empty', 'task arithmetic needs at least one task vector');
   for (const [v] of terms) v.check();
   const names = terms[0][0].names;
   for (const [v] of terms.slice(1)) {
@@ -180,21 +177,33 @@ export function applySum(base: WeightMap, terms: [TaskVector, number][]): Weight
   }
   const missing = names.filter((n) => !base.has(n));
   if (missing.length) throw new TaskVectorError('key-mismatch', `the base weights lack ${missing.slice(0, 4).join(', ')}`);
-  const out = new Map<string, tf.Tensor>();
   for (const n of names) {
-    const b = base.get(n)!;
     for (const [v] of terms) {
-      if (!sameShape(v.tensors.get(n)!.shape, b.shape)) throw new TaskVectorError('shape-mismatch', `${n}: [${v.tensors.get(n)!.shape}] vs base [${b.shape}]`);
+      if (!sameShape(v.tensors.get(n)!.shape, base.get(n)!.shape)) {
+        throw new TaskVectorError('shape-mismatch', `${n}: [${v.tensors.get(n)!.shape}] vs base [${base.get(n)!.shape}]`);
+      }
     }
-    out.set(
-      n,
-      tf.tidy(() => {
-        let acc: tf.Tensor = b;
-        for (const [v, c] of terms) if (c !== 0) acc = tf.add(acc, tf.mul(v.tensors.get(n)!, c));
-        return acc === b ? tf.clone(b) : acc;
-      }),
-    );
   }
+  return names;
+}
+
+/** base[n] + Σ c_k·τ_k[n] for one tensor (a new tensor). */
+function sumOne(base: WeightMap, terms: [TaskVector, number][], n: string): tf.Tensor {
+  const b = base.get(n)!;
+  return tf.tidy(() => {
+    let acc: tf.Tensor = b;
+    for (const [v, c] of terms) if (c !== 0) acc = tf.add(acc, tf.mul(v.tensors.get(n)!, c));
+    return acc === b ? tf.clone(b) : acc;
+  });
+}
+
+/**
+ * θ = base + Σ_k c_k·τ_k (multi-task arithmetic, §3), over the names of the vectors (all must cover
+ * the same names, and base must hold them). Returns a new partial weight map owned by the caller.
+ */
+export function applySum(base: WeightMap, terms: [TaskVector, number][]): WeightMap {
+  const out = new Map<string, tf.Tensor>();
+  for (const n of checkTerms(base, terms)) out.set(n, sumOne(base, terms, n));
   return out;
 }
 
@@ -218,12 +227,21 @@ export function disposeWeights(w: WeightMap | null | undefined): void {
   w.clear();
 }
 
-/** Set the model's weights to base + Σ c_k·τ_k (temporaries freed). */
+/**
+ * Set the model's weights to base + Σ c_k·τ_k, one tensor at a time (peak memory: one extra tensor,
+ * not a second copy of the tower — this runs for every α of a sweep and every cell of a ξ grid).
+ */
 export function loadArithmetic(model: ClipModel, base: WeightMap, terms: [TaskVector, number][]): void {
-  const w = terms.length ? applySum(base, terms) : base;
-  try {
-    model.setWeights(w);
-  } finally {
-    if (w !== base) disposeWeights(w);
+  if (terms.length === 0) {
+    model.setWeights(base);
+    return;
+  }
+  for (const n of checkTerms(base, terms)) {
+    const t = sumOne(base, terms, n);
+    try {
+      model.setWeights(new Map([[n, t]]));
+    } finally {
+      t.dispose();
+    }
   }
 }
