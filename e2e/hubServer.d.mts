@@ -1,6 +1,7 @@
 // Types for e2e/hubServer.mjs (imported by the Vitest hub tests and the benchmark).
 export declare const HUB_FIXTURES_DIR: string;
 export declare const TOKENIZER_JSON: string;
+export declare const HUB_FULL_FIXTURES_DIR: string;
 export interface HubRequest {
   method: string;
   path: string;

@@ -16,30 +16,53 @@
 //
 //   const hub = await startHubServer();   // { baseUrl, requests, close() }
 import { spawnSync } from 'node:child_process';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const HUB_FIXTURES_DIR = path.join(ROOT, 'e2e/artifacts/hub');
+/** The full-size ViT-B/32 checkpoint for the benchmark (repo tbar-bench/clip-vit-base-patch32-full). */
+export const HUB_FULL_FIXTURES_DIR = path.join(ROOT, 'e2e/artifacts/hub-full');
 export const TOKENIZER_JSON = path.resolve(ROOT, '../shared/data/tinyclip-8m-16-text-3m-hf-tokenizer/tokenizer.json');
 const FIXTURE_VERSION = 3; // keep equal to scripts/hub/makeHubFixtures.ts
 
-/** Generate the fixtures unless they are there already (tsx child process; ~20–40 s the first time). */
-export function ensureHubFixtures({ dir = HUB_FIXTURES_DIR, full = false } = {}) {
-  const stamp = path.join(dir, full ? 'stamp-full.json' : 'stamp.json');
-  if (existsSync(stamp)) {
-    try {
-      if (JSON.parse(readFileSync(stamp, 'utf8')).version === FIXTURE_VERSION) return dir;
-    } catch {
-      // regenerate
-    }
+/** Whether `dir` holds fixtures of this version. */
+function fixturesReady(dir, full) {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, full ? 'stamp-full.json' : 'stamp.json'), 'utf8')).version === FIXTURE_VERSION;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Generate the fixtures unless they are there already (tsx child process; ~15 s for the small set,
+ * ~1 min for the full-size ViT-B/32). Generated into a temporary folder and renamed into place, so
+ * parallel test files never see half-written fixtures.
+ */
+export function ensureHubFixtures({ dir = HUB_FIXTURES_DIR, full = false } = {}) {
+  if (fixturesReady(dir, full)) return dir;
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
   const tsx = path.join(ROOT, 'node_modules/.bin/tsx');
-  const args = [path.join(ROOT, 'scripts/hub/makeHubFixtures.ts'), dir, ...(full ? ['--full'] : [])];
+  const args = [path.join(ROOT, 'scripts/hub/makeHubFixtures.ts'), tmp, ...(full ? ['--full'] : [])];
   const r = spawnSync(tsx, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' } });
-  if (r.status !== 0) throw new Error(`generating the hub fixtures failed (${tsx} ${args.join(' ')} → ${r.status})`);
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`generating the hub fixtures failed (${tsx} ${args.join(' ')} → ${r.status})`);
+  }
+  if (fixturesReady(dir, full)) {
+    rmSync(tmp, { recursive: true, force: true }); // another process finished first
+    return dir;
+  }
+  rmSync(dir, { recursive: true, force: true }); // stale version
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    if (!fixturesReady(dir, full)) throw e;
+  }
   return dir;
 }
 
