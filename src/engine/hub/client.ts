@@ -98,7 +98,14 @@ export class HubClient {
    * A counting pass-through: reports download progress, and turns "ended early" (fewer bytes than
    * expected, or the network stream failing mid-way) into HubError('truncated').
    */
-  private counter(url: string, what: string, expected: number | undefined, phase: LoadPhase, span?: ByteSpan): TransformStream<Uint8Array, Uint8Array> {
+  private counter(
+    url: string,
+    what: string,
+    expected: number | undefined,
+    phase: LoadPhase,
+    span: ByteSpan | undefined,
+    failure: { error?: unknown },
+  ): TransformStream<Uint8Array, Uint8Array> {
     const meter = new RateMeter();
     const report = throttle(this.onProgress, 100);
     const offset = span?.offset ?? 0;
@@ -128,7 +135,8 @@ export class HubClient {
       transform: (chunk, controller) => {
         n += chunk.byteLength;
         if (expected !== undefined && n > expected) {
-          controller.error(new HubError('wrong-content', `${what}: ${fileNameOf(url)} is longer than its Content-Length (${expected} bytes). ${KEEPS_PREVIOUS}`, { url }));
+          failure.error ??= new HubError('wrong-content', `${what}: ${fileNameOf(url)} is longer than its Content-Length (${expected} bytes). ${KEEPS_PREVIOUS}`, { url });
+          controller.error(failure.error);
           return;
         }
         controller.enqueue(chunk);
@@ -136,7 +144,8 @@ export class HubClient {
       },
       flush: (controller) => {
         if (expected !== undefined && n < expected) {
-          controller.error(truncatedError(url, what, n, expected));
+          failure.error ??= truncatedError(url, what, n, expected);
+          controller.error(failure.error);
           return;
         }
         emit(true);
@@ -145,7 +154,14 @@ export class HubClient {
   }
 
   /** Pipe a network body through the counter, mapping mid-stream failures to 'truncated'/'cancelled'. */
-  private counted(res: Response, url: string, what: string, phase: LoadPhase, span?: ByteSpan): { stream: ReadableStream<Uint8Array>; expected: number | undefined } {
+  private counted(
+    res: Response,
+    url: string,
+    what: string,
+    phase: LoadPhase,
+    span?: ByteSpan,
+  ): { stream: ReadableStream<Uint8Array>; expected: number | undefined; failure: { error?: unknown } } {
+    const failure: { error?: unknown } = {};
     const expected = HubClient.bodySize(res);
     if (!res.body) throw new HubError('wrong-content', `${what}: the server sent no body for ${url}. ${KEEPS_PREVIOUS}`, { url });
     let n = 0;
@@ -165,15 +181,21 @@ export class HubClient {
           if (r.done) controller.close();
           else controller.enqueue(r.value);
         } catch (e) {
-          if (signal?.aborted || isAbortError(e)) controller.error(cancelled(what));
-          else controller.error(expected !== undefined && n < expected ? truncatedError(url, what, n, expected, e) : new HubError('network', `${what}: the download of ${fileNameOf(url)} failed after ${formatBytes(n)} (${(e as Error)?.message ?? e}). Try again. ${KEEPS_PREVIOUS}`, { url, cause: e }));
+          failure.error =
+            signal?.aborted || isAbortError(e)
+              ? cancelled(what)
+              : expected !== undefined && n < expected
+                ? truncatedError(url, what, n, expected, e)
+                : new HubError('network', `${what}: the download of ${fileNameOf(url)} failed after ${formatBytes(n)} (${(e as Error)?.message ?? e}). Try again. ${KEEPS_PREVIOUS}`, { url, cause: e });
+          controller.error(failure.error);
         }
       },
       cancel(reason) {
         return reader.cancel(reason);
       },
     });
-    return { stream: source.pipeThrough(guard).pipeThrough(this.counter(url, what, expected, phase, span)), expected };
+    const counter = this.counter(url, what, expected, phase, span, failure);
+    return { stream: source.pipeThrough(guard).pipeThrough(counter), expected, failure };
   }
 
   /** The whole body as bytes (small files, and parquet which hyparquet reads by random access). */
@@ -229,13 +251,16 @@ export class HubClient {
       if (expected !== undefined && free !== undefined && free < expected + this.quotaMargin) {
         this.warnings.push(`${fileNameOf(url)} (${formatBytes(expected)}) was not cached: only ${formatBytes(free)} of browser storage is free. Clear the cache or free disk space to make the next load offline.`);
       } else {
-        const { stream } = this.counted(res, url, what, 'download', span);
+        const { stream, failure } = this.counted(res, url, what, 'download', span);
         try {
           await this.cache.put(url, stream, { bytes: expected, contentType });
           const stored = await this.cache.get(url);
           if (stored) return { stream: stored.body, totalBytes: stored.bytes ?? expected, fromCache: false, cached: true };
           this.warnings.push(`${fileNameOf(url)} was stored in the cache but could not be read back; loading it from the network.`);
         } catch (e) {
+          // Browsers reject Cache.put with a generic "network error" when the body stream fails:
+          // the reason is the error our counting stream raised.
+          if (failure.error) throw failure.error;
           if (e instanceof HubError) throw e; // truncated, cancelled, wrong content: the load fails
           if (this.signal?.aborted) throw cancelled(what);
           if (!isQuotaError(e)) throw new HubError('network', `${what}: could not store ${fileNameOf(url)} (${(e as Error)?.message ?? e}). ${KEEPS_PREVIOUS}`, { url, cause: e });
