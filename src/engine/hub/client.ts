@@ -263,7 +263,8 @@ export class HubClient {
           if (failure.error) throw failure.error;
           if (e instanceof HubError) throw e; // truncated, cancelled, wrong content: the load fails
           if (this.signal?.aborted) throw cancelled(what);
-          if (!isQuotaError(e)) throw new HubError('network', `${what}: could not store ${fileNameOf(url)} (${(e as Error)?.message ?? e}). ${KEEPS_PREVIOUS}`, { url, cause: e });
+          // The cache refused the file (quota; Chrome's in-memory storage of incognito windows
+          // rejects big bodies with "Unexpected internal error"): load it uncached instead.
           this.warnCacheFailure(url, e);
         }
         // the first body was consumed by the failed put: fetch again, uncached
