@@ -244,6 +244,9 @@ export async function startHubServer({ dir = HUB_FIXTURES_DIR, port = 0, generat
     const truncateAt = fault === 'truncate' && BIG.test(file) && status === 200 ? Math.floor(size * 0.6) : undefined;
     sendBody(req, res, src, start, end, { truncateAt, slow: fault === 'slow' });
   });
+  // Idle keep-alive connections stay open longer than any pause between test steps (Node's default of
+  // 5 s races with a client reusing the connection: ECONNRESET under load).
+  server.keepAliveTimeout = 120_000;
   const sockets = new Set();
   server.on('connection', (s) => {
     sockets.add(s);

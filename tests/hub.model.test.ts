@@ -136,6 +136,19 @@ describe('from the Hub', () => {
     }
   });
 
+  it('loads a sharded checkpoint offline from the cache, and a model folder served by URL (the built-in)', async () => {
+    const cache = await freshCache();
+    const src = { kind: 'hub', repo: 'tbar-test/tiny-clip-sharded', baseUrl: hub.baseUrl } as const;
+    (await loadModelFromSource(src, { cache })).model.dispose();
+    const offline = await loadModelFromSource(src, { cache, fetch: async () => Promise.reject(new TypeError('offline')) });
+    expect(offline.fromCache).toBe(true);
+    offline.model.dispose();
+    const builtin = await loadModelFromSource({ kind: 'builtin', id: 'micro-clip' }, { cache: null, builtinUrl: `${hub.baseUrl}/${TINY}/resolve/main/` });
+    expect(builtin.name).toBe('micro-clip');
+    await expectWeightsEqualFile(builtin, file('models', TINY, 'model.safetensors'));
+    builtin.model.dispose();
+  });
+
   it('gives a clear typed error for each fault and keeps the previous model working', async () => {
     const cache = await freshCache();
     const previous = await loadModelFromSource({ kind: 'hub', repo: TINY, baseUrl: hub.baseUrl }, { cache });

@@ -5,9 +5,10 @@
  */
 import type { HubRequest, HubResponse } from './worker';
 import type { LoadProgress } from '../engine/hub/progress';
+import { parseHubParam } from '../engine/hub/url';
 
 const params = new URLSearchParams(location.search);
-const hubUrl = params.get('hub') ?? undefined;
+const hubUrl = parseHubParam(location.search);
 const backend = (params.get('backend') ?? 'wasm') as 'wasm' | 'webgpu' | 'auto';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });

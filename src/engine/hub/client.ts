@@ -72,12 +72,20 @@ export class HubClient {
   /** fetch with typed errors for network failures, aborts and HTTP statuses. */
   async request(url: string, what: string, init: RequestInit = {}): Promise<Response> {
     throwIfAborted(this.signal, what);
-    let res: Response;
-    try {
-      res = await this.fetchFn(url, { ...init, signal: this.signal });
-    } catch (e) {
-      if (isAbortError(e) || this.signal?.aborted) throw cancelled(what);
-      throw new HubError('network', `${what}: could not reach ${url} (${(e as Error)?.message ?? e}). You are offline or the hub address is wrong; files loaded before are in the cache and load without a network. ${KEEPS_PREVIOUS}`, { url, cause: e });
+    let res: Response | undefined;
+    // One retry after a connection-level failure (a kept-alive connection the server closed, a reset):
+    // GETs are idempotent, and a second failure is reported as it is.
+    for (let attempt = 0; !res; attempt++) {
+      try {
+        res = await this.fetchFn(url, { ...init, signal: this.signal });
+      } catch (e) {
+        if (isAbortError(e) || this.signal?.aborted) throw cancelled(what);
+        if (attempt === 0) {
+          await new Promise((r) => setTimeout(r, 250));
+          continue;
+        }
+        throw new HubError('network', `${what}: could not reach ${url} (${(e as Error)?.message ?? e}). You are offline or the hub address is wrong; files loaded before are in the cache and load without a network. ${KEEPS_PREVIOUS}`, { url, cause: e });
+      }
     }
     if (!res.ok && res.status !== 206) {
       await res.body?.cancel().catch(() => {});

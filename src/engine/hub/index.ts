@@ -12,5 +12,6 @@ export { loadDataFromSource, type LoadedData, type DataLoadOptions } from './loa
 export { zeroShotHeadCached, textHeadKey, type CachedHead } from './textHead';
 export { cacheInfo, clearCache, HubCache, MemoryCacheStorage, type CacheInfo } from './cache';
 export { HubError, type HubErrorCode, KEEPS_PREVIOUS } from './errors';
-export { DEFAULT_HUB_URL, DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS, hubFileUrl } from './url';
+export { DEFAULT_HUB_URL, DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS, hubFileUrl, parseHubParam } from './url';
+export { chooseBatchSize, deviceBudget, planFinetuneMemory, checkModelFits, MemoryPlanError } from '../memory/plan';
 export type { LoadProgress } from './progress';

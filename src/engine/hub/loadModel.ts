@@ -335,8 +335,10 @@ async function loadFromHub(loc: Required<Pick<HubLocation, 'repo'>> & HubLocatio
     let header: SafetensorsHeader | null = null;
     let sharded: ShardIndex | null = null;
     const cachedSingle = await client.cache?.has(single);
+    const cachedIndex = !cachedSingle && (await client.cache?.has(url('model.safetensors.index.json')));
     if (!cachedSingle) {
       try {
+        if (cachedIndex) throw new HubError('not-found', 'sharded checkpoint in the cache'); // offline: no preflight
         header = await remoteHeader(client, single, `${what} (model.safetensors)`);
       } catch (e) {
         if (!(e instanceof HubError && e.code === 'not-found')) throw e;

@@ -86,3 +86,13 @@ export function fileNameOf(url: string): string {
     return url;
   }
 }
+
+/**
+ * The `?hub=` URL parameter (the lab's way to point model and data loads at another Hub, e.g. the
+ * local stand-in of the e2e suite): a normalised base URL, or undefined when absent. Throws
+ * HubError('bad-source') for a value that is not an http(s) URL. For src/app's URL state.
+ */
+export function parseHubParam(search: string): string | undefined {
+  const v = new URLSearchParams(search).get('hub');
+  return v ? normalizeBaseUrl(v) : undefined;
+}
