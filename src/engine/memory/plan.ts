@@ -34,9 +34,11 @@
  * The last vision layer computes queries, out_proj and the MLP for the class token only
  * (encoderLayerClsOnly), so its terms use B rows there and N rows for keys/values.
  *
- * Measured against the bytes tfjs-wasm really mallocs during a step (tests/memory.plan.test.ts):
- * within 1% at the backward peak, 4% at the forward peak. (tf.memory().numBytes over-counts: it
- * adds every tensor's size, including views that share a buffer.)
+ * Measured against the bytes really allocated during a step (tests/memory.plan.test.ts): tfjs-wasm's
+ * malloc'ed heap (copying clones) and tfjs-cpu's live buffers (sharing clones, as WebGPU): within 2%
+ * at the backward peak, 8% at the forward peak; ViT-B/32 at batch 2 on wasm: planned 1,143.6 MB,
+ * measured 1,143.9 MB (bench/hub.mjs). tf.memory().numBytes over-counts: it adds every tensor's
+ * size, including views that share a buffer (2.5 GB "peak" for that 2.45 GB step with the weights).
  *
  * Findings that would shrink a step, for clip/model.ts's owner: wrapping the custom gradient
  * functions in tf.tidy frees their temporaries (LayerNorm 7·N·D → 1, quick_gelu 6·N·I → 1); on WASM,
