@@ -1,17 +1,18 @@
 /**
  * Train / val / test / forget splits of a dataset, drawn by seed (issue #5; TBAR paper appendix A.2.1).
  *
- * A dataset arrives as pools (what its files hold): a training pool, a test pool and optionally a
- * validation pool. The paper's layout for CIFAR100 is 43k train + 5k val + 2k forget from the official
+ * A dataset arrives as pools (what its files hold): a training pool, and optionally a test pool and a
+ * validation pool (a dropped folder of images has only the training pool). The paper's layout for CIFAR100 is 43k train + 5k val + 2k forget from the official
  * training set and the official test set as test; this does the same:
  *
- *   test   = the first `test` rows of a seeded permutation of the test pool;
+ *   test   = the first `test` rows of a seeded permutation of the test pool; without a test pool, carved
+ *            from the training pool like val;
  *   val    = from the val pool when there is one, else carved from the training pool;
  *   forget = from the training pool, DISJOINT from the attack's training images (paper §4: "a small,
  *            disjoint forget set"; A.2.1: "sample a forget set from the training split prior to training");
  *   train  = from the training pool, the rest of the request.
- * One seeded permutation of the training pool is cut into consecutive [val,] forget, train ranges, so
- * the parts cannot overlap.
+ * One seeded permutation of the training pool is cut into consecutive [val,] forget, [test,] train
+ * ranges, so the parts cannot overlap.
  *
  * Caps. When the training pool holds fewer images than requested (val if carved + forget + train), each
  * part is scaled by the same factor, floor(want·available/sum), so a small folder still gets every split
@@ -36,7 +37,8 @@ export interface DataPools {
   /** The pool train, forget (and val, when `val` is absent) are drawn from. */
   train: LabelledImages;
   val?: LabelledImages;
-  test: LabelledImages;
+  /** Absent: the test split is carved from `train` (after val and forget). */
+  test?: LabelledImages;
 }
 
 /** A split: rows of one pool, their true labels and their global sample ids. */
@@ -76,6 +78,8 @@ export interface SplitCounts {
   forget: number;
   /** Whether val is carved from the training pool. */
   valFromTrain: boolean;
+  /** Whether test is carved from the training pool. */
+  testFromTrain: boolean;
   capped: boolean;
 }
 
@@ -87,34 +91,32 @@ function allocate(want: number[], available: number): number[] {
 }
 
 /** How many images each split gets from pools of these sizes (pure; see the file comment). */
-export function splitCounts(pools: { train: number; val?: number; test: number }, req: SplitConfig): SplitCounts {
+export function splitCounts(pools: { train: number; val?: number; test?: number }, req: SplitConfig): SplitCounts {
   for (const k of ['train', 'val', 'test', 'forget'] as const) {
     const v = req[k];
     if (!Number.isInteger(v) || v < 1) throw new DataSplitError('bad-request', `splits.${k} must be a positive integer, got ${v}`);
   }
   const valFromTrain = pools.val === undefined;
-  const test = Math.min(req.test, pools.test);
-  let val: number;
-  let forget: number;
-  let train: number;
-  if (valFromTrain) {
-    [val, forget, train] = allocate([req.val, req.forget, req.train], pools.train);
-  } else {
-    val = Math.min(req.val, pools.val!);
-    [forget, train] = allocate([req.forget, req.train], pools.train);
-  }
+  const testFromTrain = pools.test === undefined;
+  // What the training pool is asked for, in the order it is cut: [val,] forget, [test,] train.
+  const fromTrain: number[] = [...(valFromTrain ? [req.val] : []), req.forget, ...(testFromTrain ? [req.test] : []), req.train];
+  const got = allocate(fromTrain, pools.train);
+  const val = valFromTrain ? got.shift()! : Math.min(req.val, pools.val!);
+  const forget = got.shift()!;
+  const test = testFromTrain ? got.shift()! : Math.min(req.test, pools.test!);
+  const train = got.shift()!;
   const counts = { train, val, test, forget };
   for (const [k, v] of Object.entries(counts)) {
     if (v < 1) {
       throw new DataSplitError(
         'too-small',
         `the dataset is too small for the requested splits: ${k} would get no image (pools: train ${pools.train}` +
-          `${pools.val !== undefined ? `, val ${pools.val}` : ''}, test ${pools.test}; requested ${JSON.stringify(req)})`,
+          `${pools.val !== undefined ? `, val ${pools.val}` : ''}${pools.test !== undefined ? `, test ${pools.test}` : ''}; requested ${JSON.stringify(req)})`,
       );
     }
   }
   const capped = train < req.train || val < req.val || test < req.test || forget < req.forget;
-  return { ...counts, valFromTrain, capped };
+  return { ...counts, valFromTrain, testFromTrain, capped };
 }
 
 function checkPools(pools: DataPools): void {
@@ -145,10 +147,9 @@ function makeSplit(name: SplitName, pool: LabelledImages, rows: number[], idOffs
 /** Draw the four splits by `seed` (see the file comment). */
 export function makeSplits(pools: DataPools, req: SplitConfig, seed: number): ExperimentSplits {
   checkPools(pools);
-  const c = splitCounts({ train: pools.train.count, val: pools.val?.count, test: pools.test.count }, req);
+  const c = splitCounts({ train: pools.train.count, val: pools.val?.count, test: pools.test?.count }, req);
   const rng = new Rng(seed);
   const trainPerm = rng.fork('splits/train-pool').permutation(pools.train.count);
-  const testPerm = rng.fork('splits/test-pool').permutation(pools.test.count);
   let at = 0;
   const take = (n: number) => trainPerm.slice(at, (at += n));
   let val: ImageSplit;
@@ -159,8 +160,10 @@ export function makeSplits(pools: DataPools, req: SplitConfig, seed: number): Ex
     val = makeSplit('val', pools.val!, valPerm.slice(0, c.val), VAL_ID_OFFSET);
   }
   const forget = makeSplit('forget', pools.train, take(c.forget), 0);
+  const test = pools.test
+    ? makeSplit('test', pools.test, rng.fork('splits/test-pool').permutation(pools.test.count).slice(0, c.test), TEST_ID_OFFSET)
+    : makeSplit('test', pools.train, take(c.test), 0);
   const train = makeSplit('train', pools.train, take(c.train), 0);
-  const test = makeSplit('test', pools.test, testPerm.slice(0, c.test), TEST_ID_OFFSET);
   return { train, val, test, forget, capped: c.capped };
 }
 
