@@ -283,3 +283,37 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
     problems,
   };
 }
+
+/**
+ * Keep the address bar in step with the state: on every change (debounced), encode and replace the
+ * URL (no history entry per keystroke). Returns the unsubscribe function.
+ */
+export function syncUrl(opts: {
+  read: () => UrlState;
+  subscribe: (listener: () => void) => () => void;
+  onEncoded: (e: EncodedUrl) => void;
+  delayMs?: number;
+}): () => void {
+  let last = canonicalJson(opts.read());
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let seq = 0;
+  const write = async () => {
+    const mine = ++seq;
+    const enc = await encodeUrlState(opts.read(), new URLSearchParams(location.search));
+    if (mine !== seq) return;
+    const url = `${location.pathname}${enc.search ? '?' + enc.search : ''}${location.hash}`;
+    if (url !== `${location.pathname}${location.search}${location.hash}`) history.replaceState(history.state, '', url);
+    opts.onEncoded(enc);
+  };
+  const unsub = opts.subscribe(() => {
+    const now = canonicalJson(opts.read());
+    if (now === last) return;
+    last = now;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => void write(), opts.delayMs ?? 250);
+  });
+  return () => {
+    unsub();
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,77 @@
+import { useMemo } from 'react';
+import { CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { useShallow } from 'zustand/react/shallow';
+import { fmtAlpha, pct } from '../format';
+import { shownAlpha } from '../selectors';
+import { useLab } from '../store';
+import { C } from './colours';
+
+/**
+ * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
+ * the sweep streams them. Vertical lines: the selected α (and the α the scrubber shows); horizontal:
+ * the backdoored and zero-shot CA.
+ */
+export function SweepChart({ height = 280 }: { height?: number }) {
+  const { points, sweep, alphas, backdooredCa, zeroShotCa, shown } = useLab(
+    useShallow((s) => ({
+      points: s.current.sweepPoints,
+      sweep: s.current.sweep,
+      alphas: s.current.sweep ? s.current.config.sweep.alphas : s.config.sweep.alphas,
+      backdooredCa: s.current.sweep?.backdoored.ca ?? s.current.attack?.test.ca ?? null,
+      zeroShotCa: s.current.zeroShot?.test.ca ?? null,
+      shown: shownAlpha(s),
+    })),
+  );
+  const data = useMemo(
+    () => [...points].sort((a, b) => a.alpha - b.alpha).map((p) => ({ alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100 })),
+    [points],
+  );
+  const selected = sweep?.alpha ?? null;
+  const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
+  return (
+    <div
+      className="sweep-chart"
+      style={{ height }}
+      data-testid="sweep-chart"
+      data-points={points.length}
+      data-total={alphas.length}
+      data-selected-alpha={selected ?? ''}
+    >
+      <ResponsiveContainer width="100%" height="100%">
+        <ComposedChart data={data} margin={{ top: 18, right: 18, bottom: 18, left: 4 }}>
+          <CartesianGrid stroke={C.grid} />
+          <XAxis dataKey="alpha" type="number" domain={domain} tickCount={6} stroke={C.muted} fontSize={12}
+            tickFormatter={(v: number) => fmtAlpha(v)}
+            label={{ value: 'α (scaling of the negated trigger vector)', position: 'insideBottom', offset: -10, fontSize: 12, fill: C.muted }} />
+          <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={46} stroke={C.muted} fontSize={12} />
+          <Tooltip
+            formatter={(v, name) => [`${Number(v).toFixed(1)}%`, name]}
+            labelFormatter={(a) => `α = ${fmtAlpha(Number(a))}`}
+          />
+          <Legend verticalAlign="top" height={26} iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
+          {backdooredCa !== null && (
+            <ReferenceLine y={backdooredCa * 100} stroke={C.ca} strokeOpacity={0.55} strokeDasharray="2 4"
+              label={{ value: `backdoored CA ${pct(backdooredCa)}`, position: 'insideTopRight', fontSize: 11, fill: C.ca }} />
+          )}
+          {zeroShotCa !== null && (
+            <ReferenceLine y={zeroShotCa * 100} stroke={C.ref} strokeDasharray="2 4"
+              label={{ value: `zero-shot CA ${pct(zeroShotCa)}`, position: 'insideBottomRight', fontSize: 11, fill: C.muted }} />
+          )}
+          {shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9 && (
+            <ReferenceLine x={shown} stroke={C.muted} strokeDasharray="4 3"
+              label={{ value: `viewing ${fmtAlpha(shown)}`, position: 'top', fontSize: 11, fill: C.muted }} />
+          )}
+          {selected !== null && (
+            <ReferenceLine x={selected} stroke={C.ink} strokeWidth={2} ifOverflow="extendDomain"
+              label={{ value: `selected α = ${fmtAlpha(selected)}`, position: 'top', fontSize: 12, fill: C.ink, fontWeight: 600 }}
+              className="selected-alpha" />
+          )}
+          <Line name="CA (clean accuracy)" type="monotone" dataKey="ca" stroke={C.ca} strokeWidth={2.4}
+            dot={{ r: 3, fill: C.ca, strokeWidth: 0 }} isAnimationActive={false} />
+          <Line name="ASR (attack success)" type="monotone" dataKey="asr" stroke={C.asr} strokeWidth={2.4} strokeDasharray="7 4"
+            dot={{ r: 3.5, fill: '#fff', stroke: C.asr, strokeWidth: 1.8 }} legendType="plainline" isAnimationActive={false} />
+        </ComposedChart>
+      </ResponsiveContainer>
+    </div>
+  );
+}
