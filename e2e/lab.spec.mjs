@@ -91,8 +91,10 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   assert.equal(await page.getByTestId('pred-triggered').locator('figure').count(), 8);
 
   // Hover the heatmap centre: the tooltip tells ξ and its parts.
-  const box = await page.locator('.xi-svg').boundingBox();
-  await page.mouse.move(box.x + box.width * 0.48, box.y + box.height * 0.45);
+  const xi = page.locator('.xi-svg');
+  await xi.scrollIntoViewIfNeeded();
+  const box = await xi.boundingBox();
+  await xi.hover({ position: { x: box.width * 0.48, y: box.height * 0.45 } });
   await page.getByTestId('xi-tooltip').waitFor();
   assert.match(await page.getByTestId('xi-tooltip').textContent(), /ξ = \d\.\d{3}.*clean .*triggered/s);
   for (const p of PANELS) await shotPanel(page, p);
@@ -102,9 +104,12 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').first().click()]);
   const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
   assert.equal(doc.format, 'tbar-lab-run');
-  assert.deepEqual(doc.config, state.config);
-  assert.deepEqual(doc.results.sweep, run.sweep);
-  assert.deepEqual(doc.results.attack, run.attack);
+  const plain = (v) => JSON.parse(JSON.stringify(v));
+  assert.deepEqual(doc.config, plain(state.config));
+  assert.deepEqual(doc.results.sweep, plain(run.sweep));
+  assert.deepEqual(doc.results.attack, plain(run.attack));
+  assert.deepEqual(doc.results.disentangle, plain(run.disentangle));
+  assert.deepEqual(doc.results.gradientAscent, plain(run.ga));
   assert.equal(doc.streams.xiCells.length, run.xiCells.length);
   assert.equal(doc.summary.alpha, run.sweep.alpha);
   assert.equal((await page.getByTestId('clean-ca').locator('.stat-value').textContent()).trim(), `${(run.sweep.test.ca * 100).toFixed(1)}%`);
@@ -220,7 +225,11 @@ export async function crashRestartsTheEngine({ page, baseUrl }) {
   assert.match(await page.getByTestId('error-unlearn').textContent(), /stopped unexpectedly/);
   // The new engine comes up and reloads the built-in model and data by itself.
   await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 30_000);
-  assert.equal(await attr(page, 'panel-attack', 'data-status'), 'done', 'the finished attack is kept');
+  const kept = await lab(page, () => {
+    const s = globalThis.__tbarLab.useLab.getState();
+    return { status: s.stages.attack.status, result: !!s.current.attack };
+  });
+  assert.deepEqual(kept, { status: 'done', result: true }, 'the finished attack is kept');
 
   await openLab(page, baseUrl, '?mock=1&mockFail=loadModel:not-implemented');
   await page.getByTestId('error-model').waitFor();

@@ -83,6 +83,7 @@ function EngineLine() {
 /** The story at a glance: six steps with their status, each a link to its panel. */
 function StoryNav() {
   const statuses = useLab(useShallow((s) => PANELS.map((p) => panelStatus(s, p.id).status)));
+  const fractions = useLab(useShallow((s) => PANELS.map((p) => panelStatus(s, p.id).progress?.fraction ?? null)));
   return (
     <nav className="story" aria-label="Story">
       <ol>
@@ -91,7 +92,11 @@ function StoryNav() {
             <a href={`#${p.id}`}>
               <span className="story-no">{i + 1}</span>
               <span className="story-name">{p.title}</span>
-              <StatusChip status={statuses[i]} label=" " />
+              {statuses[i] === 'running' && fractions[i] !== null ? (
+                <span className="story-pct">{Math.round(fractions[i]! * 100)}%</span>
+              ) : (
+                <StatusChip status={statuses[i]} label=" " />
+              )}
             </a>
           </li>
         ))}

@@ -48,9 +48,10 @@ const BACKDOORED: Scores = { ca: 0.87, asr: 0.98 };
 
 function sweepScores(alpha: number, seed: number): Scores {
   const j = (new Rng(seed).fork(`sweep/${alpha.toFixed(4)}`).uniform() - 0.5) * 0.012;
-  const asr = BACKDOORED.asr / (1 + Math.exp((alpha - 0.85) * 9));
-  const ca = BACKDOORED.ca - 0.035 * alpha * alpha - 0.004 * alpha + j;
-  return { ca: clamp01(ca), asr: clamp01(asr + Math.abs(j) * 0.2) };
+  const raw = BACKDOORED.asr / (1 + Math.exp((alpha - 0.85) * 9));
+  const asr = raw < 0.002 ? 0 : raw + Math.abs(j) * 0.2;
+  const ca = BACKDOORED.ca - 0.012 * alpha * alpha - 0.004 * alpha + j;
+  return { ca: clamp01(ca), asr: clamp01(asr) };
 }
 
 function xiAt(ac: number, at: number): { clean: number; triggered: number } {

@@ -1,8 +1,9 @@
 import { useMemo } from 'react';
-import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { useLab } from '../store';
 import { C } from './colours';
+import { SvgLegend } from './Legend';
 
 const NONE: never[] = [];
 
@@ -47,7 +48,6 @@ export function GaChart({ height = 230 }: { height?: number }) {
               label={{ value: 'epoch', position: 'insideBottomRight', offset: -8, fontSize: 12, fill: C.muted }} />
             <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={46} stroke={C.muted} fontSize={12} />
             <Tooltip formatter={(v, n) => [`${Number(v).toFixed(1)}%`, n]} labelFormatter={(e) => `epoch ${e}`} />
-            <Legend verticalAlign="top" height={24} wrapperStyle={{ fontSize: 12 }} />
             <Line name="TBAR" dataKey={tbarKey} stroke={C.tbar} strokeWidth={2.4} dot={{ r: 3.5, fill: C.tbar, strokeWidth: 0 }}
               connectNulls isAnimationActive={false} />
             <Line name="Gradient ascent" dataKey={gaKey} stroke={C.ga} strokeWidth={2.4} strokeDasharray="7 4"
@@ -58,9 +58,15 @@ export function GaChart({ height = 230 }: { height?: number }) {
     </div>
   );
   return (
-    <div className="ga-chart" data-testid="ga-chart" data-ga-points={gaPoints.length} data-tbar-points={perEpoch.length}>
-      {chart('Clean accuracy (CA) ↑', 'tbarCa', 'gaCa', 'ga-ca')}
-      {chart('Backdoor removed (1 − ASR) ↑', 'tbarRem', 'gaRem', 'ga-rem')}
-    </div>
+    <>
+      <SvgLegend items={[
+        { label: 'TBAR (α re-selected each epoch)', colour: C.tbar, marker: 'dot' },
+        { label: 'Gradient ascent', colour: C.ga, dash: '7 4', marker: 'ring' },
+      ]} />
+      <div className="ga-chart" data-testid="ga-chart" data-ga-points={gaPoints.length} data-tbar-points={perEpoch.length}>
+        {chart('Clean accuracy (CA) ↑', 'tbarCa', 'gaCa', 'ga-ca')}
+        {chart('Backdoor removed (1 − ASR) ↑', 'tbarRem', 'gaRem', 'ga-rem')}
+      </div>
+    </>
   );
 }

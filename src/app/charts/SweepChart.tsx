@@ -1,10 +1,11 @@
 import { useMemo } from 'react';
-import { CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtAlpha, pct } from '../format';
 import { shownAlpha } from '../selectors';
 import { useLab } from '../store';
 import { C } from './colours';
+import { SvgLegend, type LegendItem } from './Legend';
 
 /**
  * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
@@ -28,7 +29,16 @@ export function SweepChart({ height = 280 }: { height?: number }) {
   );
   const selected = sweep?.alpha ?? null;
   const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
+  const ticks = useMemo(() => Array.from({ length: 6 }, (_, i) => +(domain[0] + ((domain[1] - domain[0]) * i) / 5).toFixed(3)), [domain[0], domain[1]]);
+  const legend: LegendItem[] = [
+    { label: 'CA (clean accuracy)', colour: C.ca, marker: 'dot' },
+    { label: 'ASR (attack success)', colour: C.asr, dash: '7 4', marker: 'ring' },
+  ];
+  if (backdooredCa !== null) legend.push({ label: `backdoored CA ${pct(backdooredCa)}`, colour: C.ca, dash: '2 4', width: 1.6 });
+  if (zeroShotCa !== null) legend.push({ label: `zero-shot CA ${pct(zeroShotCa)}`, colour: C.ref, dash: '2 4', width: 1.6 });
   return (
+    <>
+    <SvgLegend items={legend} />
     <div
       className="sweep-chart"
       style={{ height }}
@@ -38,9 +48,9 @@ export function SweepChart({ height = 280 }: { height?: number }) {
       data-selected-alpha={selected ?? ''}
     >
       <ResponsiveContainer width="100%" height="100%">
-        <ComposedChart data={data} margin={{ top: 18, right: 18, bottom: 18, left: 4 }}>
+        <ComposedChart data={data} margin={{ top: 22, right: 22, bottom: 18, left: 4 }}>
           <CartesianGrid stroke={C.grid} />
-          <XAxis dataKey="alpha" type="number" domain={domain} tickCount={6} stroke={C.muted} fontSize={12}
+          <XAxis dataKey="alpha" type="number" domain={domain} ticks={ticks} stroke={C.muted} fontSize={12}
             tickFormatter={(v: number) => fmtAlpha(v)}
             label={{ value: 'α (scaling of the negated trigger vector)', position: 'insideBottom', offset: -10, fontSize: 12, fill: C.muted }} />
           <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={46} stroke={C.muted} fontSize={12} />
@@ -48,14 +58,11 @@ export function SweepChart({ height = 280 }: { height?: number }) {
             formatter={(v, name) => [`${Number(v).toFixed(1)}%`, name]}
             labelFormatter={(a) => `α = ${fmtAlpha(Number(a))}`}
           />
-          <Legend verticalAlign="top" height={26} iconType="plainline" wrapperStyle={{ fontSize: 12 }} />
           {backdooredCa !== null && (
-            <ReferenceLine y={backdooredCa * 100} stroke={C.ca} strokeOpacity={0.55} strokeDasharray="2 4"
-              label={{ value: `backdoored CA ${pct(backdooredCa)}`, position: 'insideTopRight', fontSize: 11, fill: C.ca }} />
+            <ReferenceLine y={backdooredCa * 100} stroke={C.ca} strokeOpacity={0.7} strokeWidth={1.6} strokeDasharray="2 4" />
           )}
           {zeroShotCa !== null && (
-            <ReferenceLine y={zeroShotCa * 100} stroke={C.ref} strokeDasharray="2 4"
-              label={{ value: `zero-shot CA ${pct(zeroShotCa)}`, position: 'insideBottomRight', fontSize: 11, fill: C.muted }} />
+            <ReferenceLine y={zeroShotCa * 100} stroke={C.ref} strokeWidth={1.6} strokeDasharray="2 4" />
           )}
           {shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9 && (
             <ReferenceLine x={shown} stroke={C.muted} strokeDasharray="4 3"
@@ -73,5 +80,6 @@ export function SweepChart({ height = 280 }: { height?: number }) {
         </ComposedChart>
       </ResponsiveContainer>
     </div>
+    </>
   );
 }

@@ -29,37 +29,45 @@ export function AttackPanel() {
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
       actions={<StageButtons stages={['zeroShot', 'attack']} label="Backdoor the model" redoLabel="Attack again" testId="run-attack" />}>
-      <p className="lede">
-        Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
-      </p>
-      <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
-        <fieldset className="plain" disabled={busy}>
-          <FieldGrid fields={ATTACK_FIELDS} />
-          <label className="check">
-            <input type="checkbox" checked={cleanBaseline} onChange={(e) => setClean(e.target.checked)} />
-            Also fine-tune without poison (the clean baseline: the backdoored CA should be within ~3 points of it). Doubles the time.
-          </label>
-        </fieldset>
-      </Settings>
-      <div className="stats" data-testid="attack-stats">
-        <Stat label="Zero-shot CA" value={pct(zeroShot?.test.ca)} sub="θ_pre, before any fine-tuning" tone="ca" testId="zs-ca" />
-        <Stat label="Backdoored CA" value={pct(attack?.test.ca)} sub={attack?.cleanTest ? `clean fine-tune: ${pct(attack.cleanTest.ca)}` : 'θ_b on clean test images'} tone="ca" testId="attack-ca" />
-        <Stat label="Attack success" value={pct(attack?.test.asr)} sub={`triggered images → ${target}`} tone="asr" testId="attack-asr" />
-      </div>
-      {(running || losses.length > 0) && (
-        <div className="train-live">
-          <div className="train-head">
-            <span className="sub-title">Training loss</span>
-            {live && running && (
-              <span className="muted" data-testid="attack-rate">
-                {fmtRate(live.imagesPerSec)} images/s · lr {fmtSci(live.lr)}
-              </span>
-            )}
-            {attack && <span className="muted">{attack.poisoned} poisoned images</span>}
+      <div className="cols">
+        <div className="col">
+          <p className="lede">
+            Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
+          </p>
+          <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
+            <fieldset className="plain" disabled={busy}>
+              <FieldGrid fields={ATTACK_FIELDS} />
+              <label className="check">
+                <input type="checkbox" checked={cleanBaseline} onChange={(e) => setClean(e.target.checked)} />
+                Also fine-tune without poison (the clean baseline: the backdoored CA should be within ~3 points of it). Doubles the time.
+              </label>
+            </fieldset>
+          </Settings>
+          <div className="stats" data-testid="attack-stats">
+            <Stat label="Zero-shot CA" value={pct(zeroShot?.test.ca)} sub="θ_pre, before any fine-tuning" tone="ca" testId="zs-ca" />
+            <Stat label="Backdoored CA" value={pct(attack?.test.ca)} sub={attack?.cleanTest ? `clean fine-tune: ${pct(attack.cleanTest.ca)}` : 'θ_b on clean test images'} tone="ca" testId="attack-ca" />
+            <Stat label="Attack success" value={pct(attack?.test.asr)} sub={`triggered images → ${target}`} tone="asr" testId="attack-asr" />
           </div>
-          <LossChart losses={losses} colour={C.asr} testId="attack-loss" />
         </div>
-      )}
+        <div className="col">
+          {running || losses.length > 0 ? (
+            <div className="train-live">
+              <div className="train-head">
+                <span className="sub-title">Training loss</span>
+                {live && running && (
+                  <span className="muted" data-testid="attack-rate">
+                    {fmtRate(live.imagesPerSec)} images/s · lr {fmtSci(live.lr)}
+                  </span>
+                )}
+                {attack && <span className="muted">{attack.poisoned} poisoned images</span>}
+              </div>
+              <LossChart losses={losses} colour={C.asr} testId="attack-loss" />
+            </div>
+          ) : (
+            <div className="chart-placeholder">The training loss appears here, step by step, while the attack runs.</div>
+          )}
+        </div>
+      </div>
     </Panel>
   );
 }

@@ -4,10 +4,11 @@ import { useLab } from '../store';
 
 /** Start (or redo) some stages; Cancel while any of them runs. */
 export function StageButtons({ stages, label, redoLabel, testId }: { stages: StageId[]; label: string; redoLabel?: string; testId: string }) {
-  const { busy, running, done, ready } = useLab(
+  const { busy, running, queued, done, ready } = useLab(
     useShallow((s) => ({
       busy: s.busy,
-      running: stages.some((id) => s.stages[id].status === 'running' || s.stages[id].status === 'queued'),
+      running: stages.some((id) => s.stages[id].status === 'running'),
+      queued: stages.some((id) => s.stages[id].status === 'queued'),
       done: stages.every((id) => s.stages[id].status === 'done'),
       ready: s.status === 'ready',
     })),
@@ -18,6 +19,13 @@ export function StageButtons({ stages, label, redoLabel, testId }: { stages: Sta
     return (
       <button type="button" className="btn btn-danger" onClick={cancel} data-testid={`${testId}-cancel`}>
         Cancel
+      </button>
+    );
+  }
+  if (queued) {
+    return (
+      <button type="button" className="btn" disabled data-testid={`${testId}-queued`}>
+        Queued…
       </button>
     );
   }

@@ -55,33 +55,38 @@ export function UnlearnPanel() {
         </fieldset>
       </Settings>
 
-      {(running || losses.length > 0) && (
-        <div className="train-live">
-          <div className="train-head">
-            <span className="sub-title">Forget-set loss</span>
-            {live && running && <span className="muted">{fmtRate(live.imagesPerSec)} images/s</span>}
-            {tbar && (
-              <span className="muted" data-testid="tbar-norms">
-                ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
-              </span>
-            )}
-          </div>
-          <LossChart losses={losses} colour={C.tbar} height={110} testId="tbar-loss" />
+      <div className="cols cols-wide-left">
+        <div className="col">
+          {(running || losses.length > 0) && (
+            <div className="train-live">
+              <div className="train-head">
+                <span className="sub-title">Forget-set loss</span>
+                {live && running && <span className="muted">{fmtRate(live.imagesPerSec)} images/s</span>}
+                {tbar && (
+                  <span className="muted" data-testid="tbar-norms">
+                    ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
+                  </span>
+                )}
+              </div>
+              <LossChart losses={losses} colour={C.tbar} height={110} testId="tbar-loss" />
+            </div>
+          )}
+          <ChartCard title="α sweep: clean accuracy and attack success (validation)" fileName="tbar-alpha-sweep.png" testId="sweep-card">
+            <SweepChart height={presenter ? 420 : 290} />
+          </ChartCard>
+          {sweep && (
+            <div className="stats" data-testid="sweep-outcome">
+              <Stat label="Selected α" value={fmtAlpha(sweep.alpha)}
+                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? 'best CA under the ASR ceiling' : '§6 rule') : 'no α met the rule: lowest ASR'} />
+              <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 0)} of backdoored retained`} tone="ca" testId="clean-ca" />
+              <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={`${pct(sweep.asrRemoved, 1)} of the attack removed`} tone="asr" testId="clean-asr" />
+            </div>
+          )}
         </div>
-      )}
-
-      <ChartCard title="α sweep: clean accuracy and attack success (validation)" fileName="tbar-alpha-sweep.png" testId="sweep-card">
-        <SweepChart height={presenter ? 420 : 290} />
-      </ChartCard>
-
-      {sweep && (
-        <div className="stats" data-testid="sweep-outcome">
-          <Stat label="Selected α" value={fmtAlpha(sweep.alpha)} sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? 'best CA under the ASR ceiling' : '§6 rule') : 'no α met the rule: lowest ASR'} />
-          <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 0)} of backdoored retained`} tone="ca" testId="clean-ca" />
-          <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={`${pct(sweep.asrRemoved, 1)} of the attack removed`} tone="asr" testId="clean-asr" />
+        <div className="col">
+          <AlphaScrubber />
         </div>
-      )}
-      <AlphaScrubber />
+      </div>
     </Panel>
   );
 }

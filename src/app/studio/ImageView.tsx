@@ -1,11 +1,11 @@
 import { memo, useEffect, useRef } from 'react';
 import type { ImageStrip } from '../../engine/experiment/results';
 
-/** Image `index` of a strip on a canvas at its own resolution, shown `display` px wide, pixelated. */
+/** Image `index` of a strip on a canvas at its own resolution, shown `display` px wide (or filling its box), pixelated. */
 export const StripImage = memo(function StripImage({ strip, index, display, title, testId }: {
   strip: ImageStrip;
   index: number;
-  display: number;
+  display: number | 'fill';
   title?: string;
   testId?: string;
 }) {
@@ -25,6 +25,6 @@ export const StripImage = memo(function StripImage({ strip, index, display, titl
     ctx.putImageData(img, 0, 0);
   }, [strip, index, n]);
   return (
-    <canvas ref={ref} width={n} height={n} className="pixelated" style={{ width: display, height: display }} title={title} data-testid={testId} />
+    <canvas ref={ref} width={n} height={n} className="pixelated" style={display === 'fill' ? { width: '100%', height: 'auto', aspectRatio: '1' } : { width: display, height: display }} title={title} data-testid={testId} />
   );
 });

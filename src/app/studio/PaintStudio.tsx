@@ -119,6 +119,9 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
   const aspect = p.w / p.h;
   return (
     <div className="paint" data-testid="paint-studio">
+      <div className="paint-title">
+        Paint the trigger <span className="help">Colour is the pattern; opacity is the mask (x′ = (1 − m)·x + m·p). Up to 64×64, stamped at the size above.</span>
+      </div>
       <div className="paint-canvas-wrap">
         <canvas
           ref={canvas}
@@ -134,13 +137,13 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
         <div className="seg" role="group" aria-label="Layer shown">
           {(['pattern', 'mask'] as const).map((v) => (
             <button key={v} type="button" className="seg-btn" aria-pressed={view === v} onClick={() => setView(v)}>
-              {v === 'pattern' ? 'Pattern' : 'Mask (white = opaque)'}
+              {v === 'pattern' ? 'Pattern' : 'Mask'}
             </button>
           ))}
         </div>
       </div>
       <div className="paint-tools">
-        <div className="seg" role="group" aria-label="Tool">
+        <div className="seg tool-seg" role="group" aria-label="Tool">
           {TOOLS.map((t) => (
             <button key={t.id} type="button" className="seg-btn" aria-pressed={tool === t.id} title={t.title} onClick={() => setTool(t.id)} data-testid={`tool-${t.id}`}>
               {t.label}
@@ -156,6 +159,7 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
             <input type="color" value={colour} onChange={(e) => setColour(e.target.value)} aria-label="Pick any colour" />
           </label>
         </div>
+        <div className="sliders">
         <label className="slider">
           <span>Brush {size} px</span>
           <input type="range" min={1} max={8} value={size} onChange={(e) => setSize(+e.target.value)} />
@@ -164,6 +168,7 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
           <span>Opacity {Math.round(opacity * 100)}%</span>
           <input type="range" min={0} max={100} value={Math.round(opacity * 100)} onChange={(e) => setOpacity(+e.target.value / 100)} />
         </label>
+        </div>
         <div className="row">
           <label className="inline">
             Canvas

@@ -24,11 +24,11 @@ export function TriggerPreviewView() {
     <div className={`preview${preview.status === 'running' ? ' is-updating' : ''}`} data-testid="trigger-preview" data-state={preview.status}>
       <div className="preview-pair">
         <figure>
-          <StripImage strip={d.clean} index={i} display={150} testId="preview-big-clean" />
+          <StripImage strip={d.clean} index={i} display="fill" testId="preview-big-clean" />
           <figcaption>Clean · {names[i]}</figcaption>
         </figure>
         <figure>
-          <StripImage strip={d.triggered} index={i} display={150} testId="preview-big-triggered" />
+          <StripImage strip={d.triggered} index={i} display="fill" testId="preview-big-triggered" />
           <figcaption>Triggered</figcaption>
         </figure>
       </div>
@@ -38,7 +38,7 @@ export function TriggerPreviewView() {
             <span className="strip-label">{row === 'clean' ? 'Clean' : 'Triggered'}</span>
             {Array.from({ length: d[row].count }, (_, k) => (
               <button key={k} type="button" className={`thumb${k === i ? ' is-picked' : ''}`} onClick={() => setPick(k)} aria-label={`Show sample ${k + 1} large`}>
-                <StripImage strip={d[row]} index={k} display={44} />
+                <StripImage strip={d[row]} index={k} display="fill" />
               </button>
             ))}
           </div>

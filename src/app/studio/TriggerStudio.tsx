@@ -21,9 +21,10 @@ export function TriggerStudio() {
   const setKind = useLab((s) => s.setTriggerKind);
   const setField = useLab((s) => s.setField);
   return (
+    <>
     <div className="studio">
       <div className="studio-controls">
-        <div className="seg seg-wide" role="radiogroup" aria-label="Trigger">
+        <div className="seg picker-seg" role="radiogroup" aria-label="Trigger">
           {TRIGGER_KINDS.map((k) => (
             <button key={k} type="button" role="radio" aria-checked={trigger.kind === k} className="seg-btn" onClick={() => setKind(k)}
               disabled={busy} data-testid={`trigger-${k}`}>
@@ -41,7 +42,6 @@ export function TriggerStudio() {
           </select>
           <span className="help">Triggered images are relabelled to this class; a working backdoor predicts it.</span>
         </label>
-        {trigger.kind === 'painted' && <PaintStudio params={trigger.params} />}
         <fieldset disabled={busy} className="plain">
           <TriggerParams />
         </fieldset>
@@ -51,5 +51,7 @@ export function TriggerStudio() {
         {error && <ErrorBox error={error} testId="error-trigger" />}
       </div>
     </div>
+    {trigger.kind === 'painted' && <PaintStudio params={trigger.params} />}
+    </>
   );
 }
