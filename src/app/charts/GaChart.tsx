@@ -4,6 +4,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { useLab } from '../store';
 import { C } from './colours';
 import { SvgLegend } from './Legend';
+import { useChartFont } from './useChartFont';
 
 const NONE: never[] = [];
 
@@ -24,6 +25,7 @@ export function GaChart({ height = 230 }: { height?: number }) {
       start: s.current.attack?.test ?? null,
     })),
   );
+  const fs = useChartFont();
   const rows = useMemo(() => {
     const by = new Map<number, Row>();
     const row = (e: number) => by.get(e) ?? (by.set(e, { epoch: e }), by.get(e)!);
@@ -44,9 +46,9 @@ export function GaChart({ height = 230 }: { height?: number }) {
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={rows} margin={{ top: 8, right: 14, bottom: 16, left: 0 }}>
             <CartesianGrid stroke={C.grid} />
-            <XAxis dataKey="epoch" type="number" domain={[0, 'dataMax']} allowDecimals={false} stroke={C.muted} fontSize={12}
-              label={{ value: 'epoch', position: 'insideBottomRight', offset: -8, fontSize: 12, fill: C.muted }} />
-            <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={46} stroke={C.muted} fontSize={12} />
+            <XAxis dataKey="epoch" type="number" domain={[0, 'dataMax']} allowDecimals={false} stroke={C.muted} fontSize={fs.tick}
+              label={{ value: 'epoch', position: 'insideBottomRight', offset: -8, fontSize: fs.label, fill: C.muted }} />
+            <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={Math.round(fs.tick * 3.9)} stroke={C.muted} fontSize={fs.tick} />
             <Tooltip formatter={(v, n) => [`${Number(v).toFixed(1)}%`, n]} labelFormatter={(e) => `epoch ${e}`} />
             <Line name="TBAR" dataKey={tbarKey} stroke={C.tbar} strokeWidth={2.4} dot={{ r: 3.5, fill: C.tbar, strokeWidth: 0 }}
               connectNulls isAnimationActive={false} />
@@ -62,7 +64,7 @@ export function GaChart({ height = 230 }: { height?: number }) {
       <SvgLegend items={[
         { label: 'TBAR (α re-selected each epoch)', colour: C.tbar, marker: 'dot' },
         { label: 'Gradient ascent', colour: C.ga, dash: '7 4', marker: 'ring' },
-      ]} />
+      ]} fontSize={fs.label} />
       <div className="ga-chart" data-testid="ga-chart" data-ga-points={gaPoints.length} data-tbar-points={perEpoch.length}>
         {chart('Clean accuracy (CA) ↑', 'tbarCa', 'gaCa', 'ga-ca')}
         {chart('Backdoor removed (1 − ASR) ↑', 'tbarRem', 'gaRem', 'ga-rem')}

@@ -6,6 +6,7 @@ import { shownAlpha } from '../selectors';
 import { useLab } from '../store';
 import { C } from './colours';
 import { SvgLegend, type LegendItem } from './Legend';
+import { useChartFont } from './useChartFont';
 
 /**
  * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
@@ -27,6 +28,7 @@ export function SweepChart({ height = 280 }: { height?: number }) {
     () => [...points].sort((a, b) => a.alpha - b.alpha).map((p) => ({ alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100 })),
     [points],
   );
+  const fs = useChartFont();
   const selected = sweep?.alpha ?? null;
   const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
   const ticks = useMemo(() => Array.from({ length: 6 }, (_, i) => +(domain[0] + ((domain[1] - domain[0]) * i) / 5).toFixed(3)), [domain[0], domain[1]]);
@@ -38,7 +40,7 @@ export function SweepChart({ height = 280 }: { height?: number }) {
   if (zeroShotCa !== null) legend.push({ label: `zero-shot CA ${pct(zeroShotCa)}`, colour: C.ref, dash: '2 4', width: 1.6 });
   return (
     <>
-    <SvgLegend items={legend} />
+    <SvgLegend items={legend} fontSize={fs.label} />
     <div
       className="sweep-chart"
       style={{ height }}
@@ -50,10 +52,10 @@ export function SweepChart({ height = 280 }: { height?: number }) {
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={data} margin={{ top: 22, right: 22, bottom: 18, left: 4 }}>
           <CartesianGrid stroke={C.grid} />
-          <XAxis dataKey="alpha" type="number" domain={domain} ticks={ticks} stroke={C.muted} fontSize={12}
+          <XAxis dataKey="alpha" type="number" domain={domain} ticks={ticks} stroke={C.muted} fontSize={fs.tick}
             tickFormatter={(v: number) => fmtAlpha(v)}
-            label={{ value: 'α (scaling of the negated trigger vector)', position: 'insideBottom', offset: -10, fontSize: 12, fill: C.muted }} />
-          <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={46} stroke={C.muted} fontSize={12} />
+            label={{ value: 'α (scaling of the negated trigger vector)', position: 'insideBottom', offset: -10, fontSize: fs.label, fill: C.muted }} />
+          <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={Math.round(fs.tick * 3.9)} stroke={C.muted} fontSize={fs.tick} />
           <Tooltip
             formatter={(v, name) => [`${Number(v).toFixed(1)}%`, name]}
             labelFormatter={(a) => `α = ${fmtAlpha(Number(a))}`}
@@ -66,11 +68,11 @@ export function SweepChart({ height = 280 }: { height?: number }) {
           )}
           {shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9 && (
             <ReferenceLine x={shown} stroke={C.muted} strokeDasharray="4 3"
-              label={{ value: `viewing ${fmtAlpha(shown)}`, position: 'top', fontSize: 11, fill: C.muted }} />
+              label={{ value: `viewing ${fmtAlpha(shown)}`, position: 'top', fontSize: fs.small, fill: C.muted }} />
           )}
           {selected !== null && (
             <ReferenceLine x={selected} stroke={C.ink} strokeWidth={2} ifOverflow="extendDomain"
-              label={{ value: `selected α = ${fmtAlpha(selected)}`, position: 'top', fontSize: 12, fill: C.ink, fontWeight: 600 }}
+              label={{ value: `selected α = ${fmtAlpha(selected)}`, position: 'top', fontSize: fs.label, fill: C.ink, fontWeight: 600 }}
               className="selected-alpha" />
           )}
           <Line name="CA (clean accuracy)" type="monotone" dataKey="ca" stroke={C.ca} strokeWidth={2.4}

@@ -25,7 +25,7 @@ function Row({ title, strip, preds, names, target, triggered }: {
           const hit = triggered && p === target && truth !== target;
           return (
             <figure key={i} className={`pred ${ok ? 'is-ok' : 'is-wrong'}${p === target ? ' is-target' : ''}`} data-ok={ok} data-target={p === target}>
-              <StripImage strip={strip} index={i} display={56} title={`true class: ${names[truth] ?? truth}`} />
+              <StripImage strip={strip} index={i} display="fill" title={`true class: ${names[truth] ?? truth}`} />
               <figcaption>
                 <span className="pred-mark" aria-hidden>{ok ? '✓' : '✗'}</span>
                 <span className="pred-name">{names[p] ?? `class ${p}`}</span>
