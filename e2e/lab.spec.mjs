@@ -114,6 +114,19 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   assert.equal(doc.summary.alpha, run.sweep.alpha);
   assert.equal((await page.getByTestId('clean-ca').locator('.stat-value').textContent()).trim(), `${(run.sweep.test.ca * 100).toFixed(1)}%`);
 
+  // Weights as safetensors (a little-endian header length, then JSON), charts as PNG.
+  const [tau] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-tau').click()]);
+  assert.match(tau.suggestedFilename(), /\.safetensors$/);
+  const st = readFileSync(await tau.path());
+  const headerLen = Number(st.readBigUInt64LE(0));
+  assert.ok(JSON.parse(st.subarray(8, 8 + headerLen).toString('utf8')), 'safetensors header parses');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-card').getByRole('button', { name: 'PNG' }).click()]);
+  const pngBytes = readFileSync(await png.path());
+  assert.equal(pngBytes.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.ok(pngBytes.length > 10_000, `the sweep PNG has content (${pngBytes.length} bytes)`);
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ξ CSV' }).first().click()]);
+  assert.equal(readFileSync(await csv.path(), 'utf8').trim().split('\n').length, run.xiCells.length + 1, 'ξ CSV: a row per cell');
+
   // Reload: the finished run comes back from IndexedDB, charts and heatmap included.
   await page.reload();
   await page.getByRole('heading', { name: 'TBAR Lab' }).waitFor();

@@ -15,7 +15,9 @@ export interface UserError {
 }
 
 const isOom = (code: string, msg: string) =>
-  /out[- _]?of[- _]?memory|\boom\b/i.test(code) || /out of memory|failed to allocate|allocation failed|exceeds.*(memory|limit)|OOM/i.test(msg);
+  /out[- _]?of[- _]?memory|^oom$/i.test(code) ||
+  /out of memory|failed to allocate|allocation failed|exceeds.*(memory|limit)/i.test(msg) ||
+  /\bOOM\b/.test(msg);
 
 export function toUserError(e: unknown, what: string): UserError {
   const code = e instanceof JobError ? e.code : ((e as { code?: string })?.code ?? 'internal');

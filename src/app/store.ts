@@ -236,6 +236,17 @@ function stagesFromRun(run: RunRecord, loadedFrom: Record<StageId, StageState>):
   });
 }
 
+/** A job failed because the worker died: restart it once and say so. */
+function restartIfCrashed(e: unknown) {
+  const code = (e as { code?: string })?.code;
+  if (code !== 'worker-crashed' || restarting) return;
+  restarting = true;
+  void get()
+    .restartEngine('The engine stopped unexpectedly and was restarted. Finished results are kept; run again to continue.')
+    .finally(() => (restarting = false));
+}
+let restarting = false;
+
 // ---- preview and predictions: debounced, the previous request cancelled
 
 const schedulePreview = debounce(() => {
@@ -249,6 +260,7 @@ const schedulePreview = debounce(() => {
     (data) => previewJob === job && set({ preview: { status: 'done', data, error: null } }),
     (e) => {
       if (previewJob !== job || isCancelled(e)) return;
+      restartIfCrashed(e);
       set((st) => ({ preview: { status: 'error', data: st.preview.data, error: toUserError(e, 'The trigger preview') } }));
     },
   );
@@ -268,6 +280,7 @@ const schedulePredictions = debounce(() => {
     (data) => predictJob === job && set({ predictions: { status: 'done', data, error: null } }),
     (e) => {
       if (predictJob !== job || isCancelled(e)) return;
+      restartIfCrashed(e);
       set((st) => ({ predictions: { status: 'error', data: st.predictions.data, error: toUserError(e, 'The predictions') } }));
     },
   );
@@ -300,8 +313,10 @@ function forkRunIfNeeded(stages: StageId[]) {
   const overwrites = producing.some((x) => c[x] !== null);
   if (sameSettings && !overwrites && c.backend === runBackend(s)) return;
   const fresh = newRun(s.config, s.cleanBaseline, runBackend(s));
+  // Results the chain will not recompute and whose settings did not change carry over.
   const keep = (x: StageId) =>
-    RESULT_STAGES.includes(x) && !stages.includes(x) && c[x] !== null && s.stages[x].key === stageKey(x, s.config, s) && sameConfig(c.config, s.config);
+    RESULT_STAGES.includes(x) && !stages.includes(x) && c[x] !== null &&
+    stageKey(x, c.config, { cleanBaseline: c.cleanBaseline }) === stageKey(x, s.config, s);
   const run = keepStages(c, keep, fresh);
   set({ current: { ...run, model: s.loaded.model, data: s.loaded.data } });
 }
@@ -382,7 +397,7 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
     } else {
       const err = toUserError(e, STAGE_LABEL[id]);
       patchStage(id, { status: 'error', progress: null, error: err });
-      if (err.code === 'worker-crashed') void get().restartEngine('The engine stopped unexpectedly and was restarted. Finished results are kept; run again to continue.');
+      restartIfCrashed(e);
     }
     throw e;
   } finally {
@@ -412,7 +427,10 @@ async function runChain(targets: StageId[], force: StageId[]): Promise<void> {
     // The failing stage shows its error; the rest of the chain goes back to how it was.
     set((st) => {
       const next = { ...st.stages };
-      for (const id of stages.slice(i + 1)) next[id] = { ...before[id], status: before[id].status === 'queued' ? 'idle' : before[id].status };
+      for (const id of stages.slice(i + 1)) {
+        const status = before[id].status === 'queued' ? 'idle' : before[id].status;
+        next[id] = { ...before[id], status, inWorker: st.stages[id].inWorker };
+      }
       return { stages: next };
     });
   } finally {
@@ -614,6 +632,7 @@ export const useLab = create<LabState>((_set, _get) => ({
       const file = await client.run('exportWeights', { config: s.config, what, alpha: what === 'cleaned' ? alpha : undefined });
       downloadBytes(file.fileName, file.mimeType, file.bytes);
     } catch (e) {
+      restartIfCrashed(e);
       if (!isCancelled(e)) set({ exportError: toUserError(e, 'The export') });
     } finally {
       set({ exporting: null });
