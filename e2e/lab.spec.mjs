@@ -124,6 +124,11 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   const pngBytes = readFileSync(await png.path());
   assert.equal(pngBytes.subarray(1, 4).toString('latin1'), 'PNG');
   assert.ok(pngBytes.length > 10_000, `the sweep PNG has content (${pngBytes.length} bytes)`);
+  await png.saveAs(path.join(SHOTS, 'lab--export-sweep.png'));
+  const [xiPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('xi-card').getByRole('button', { name: 'PNG' }).click()]);
+  await xiPng.saveAs(path.join(SHOTS, 'lab--export-xi.png'));
+  const [gaPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ga-card').getByRole('button', { name: 'PNG' }).click()]);
+  await gaPng.saveAs(path.join(SHOTS, 'lab--export-ga.png'));
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ξ CSV' }).first().click()]);
   assert.equal(readFileSync(await csv.path(), 'utf8').trim().split('\n').length, run.xiCells.length + 1, 'ξ CSV: a row per cell');
 

@@ -37,6 +37,10 @@ export function GaChart({ height = 230 }: { height?: number }) {
     return [...by.values()].sort((a, b) => a.epoch - b.epoch);
   }, [perEpoch, gaPoints, start]);
 
+  const last = rows.length ? rows[rows.length - 1].epoch : 1;
+  const every = Math.max(1, Math.ceil(last / 10));
+  const ticks = Array.from({ length: Math.floor(last / every) + 1 }, (_, i) => i * every);
+
   const chart = (title: string, tbarKey: keyof Row, gaKey: keyof Row, testId: string) => (
     <div className="ga-half" data-testid={testId}>
       <div className="ga-title" data-png-text>
@@ -46,7 +50,7 @@ export function GaChart({ height = 230 }: { height?: number }) {
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={rows} margin={{ top: 8, right: 14, bottom: 16, left: 0 }}>
             <CartesianGrid stroke={C.grid} />
-            <XAxis dataKey="epoch" type="number" domain={[0, 'dataMax']} allowDecimals={false} stroke={C.muted} fontSize={fs.tick}
+            <XAxis dataKey="epoch" type="number" domain={[0, 'dataMax']} allowDecimals={false} ticks={ticks} stroke={C.muted} fontSize={fs.tick}
               label={{ value: 'epoch', position: 'insideBottomRight', offset: -8, fontSize: fs.label, fill: C.muted }} />
             <YAxis domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} unit="%" width={Math.round(fs.tick * 3.9)} stroke={C.muted} fontSize={fs.tick} />
             <Tooltip formatter={(v, n) => [`${Number(v).toFixed(1)}%`, n]} labelFormatter={(e) => `epoch ${e}`} />

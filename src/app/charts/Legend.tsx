@@ -11,7 +11,7 @@ export interface LegendItem {
 }
 
 /** Average glyph width as a share of the font size. */
-const CHAR = 0.56;
+const CHAR = 0.62;
 
 export function SvgLegend({ items, testId, fontSize = 12 }: { items: LegendItem[]; testId?: string; fontSize?: number }) {
   const h = Math.round(fontSize * 1.6);

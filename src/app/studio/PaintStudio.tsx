@@ -15,7 +15,7 @@ const TOOLS: { id: Tool; label: string; title: string }[] = [
 const DISPLAY = 240;
 
 /** Draw a trigger: pattern colours and mask (opacity) on a small canvas, shown large. */
-export function PaintStudio({ params }: { params: PaintedParams }) {
+export function PaintStudio({ params, disabled = false }: { params: PaintedParams; disabled?: boolean }) {
   const setTriggerParams = useLab((s) => s.setTriggerParams);
   const canvas = useRef<HTMLCanvasElement>(null);
   const px = useRef<Pixels>(decodePainted(params));
@@ -71,6 +71,7 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
   };
   const onDown = (e: React.PointerEvent) => {
     e.preventDefault();
+    if (disabled) return;
     if (tool === 'fill') {
       fillAll(px.current, { ...brush(), tool: 'brush' });
       draw();
@@ -118,9 +119,12 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
   const p = px.current;
   const aspect = p.w / p.h;
   return (
-    <div className="paint" data-testid="paint-studio">
+    <fieldset className="paint plain" data-testid="paint-studio" disabled={disabled}>
       <div className="paint-title">
-        Paint the trigger <span className="help">Colour is the pattern; opacity is the mask (x′ = (1 − m)·x + m·p). Up to 64×64, stamped at the size above.</span>
+        Paint the trigger
+        <span className="help">
+          {disabled && <b>Locked while a step runs. </b>}Colour is the pattern; opacity is the mask (x′ = (1 − m)·x + m·p). Up to 64×64, stamped at the size above.
+        </span>
       </div>
       <div className="paint-canvas-wrap">
         <canvas
@@ -182,6 +186,6 @@ export function PaintStudio({ params }: { params: PaintedParams }) {
           <button type="button" className="btn btn-ghost btn-small" onClick={reset}>Checkerboard</button>
         </div>
       </div>
-    </div>
+    </fieldset>
   );
 }

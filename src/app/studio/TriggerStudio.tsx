@@ -51,7 +51,7 @@ export function TriggerStudio() {
         {error && <ErrorBox error={error} testId="error-trigger" />}
       </div>
     </div>
-    {trigger.kind === 'painted' && <PaintStudio params={trigger.params} />}
+    {trigger.kind === 'painted' && <PaintStudio params={trigger.params} disabled={busy} />}
     </>
   );
 }
