@@ -17,14 +17,16 @@ interface Geometry {
   levels: number[];
 }
 
-const spacing = (g: Geometry, level: number) => (2 * g.range) / (level - 1);
+/** Grid size of a cell's pass: XiCell.level is the size (results.ts); an index into the levels is tolerated. */
+const gridSize = (g: Geometry, level: number) => (g.levels.includes(level) || level >= 3 ? level : (g.levels[level] ?? g.levels[g.levels.length - 1]));
+const spacing = (g: Geometry, level: number) => (2 * g.range) / (gridSize(g, level) - 1);
 
 /** The finest cell covering (ac, at), or null. */
 function cellAt(cells: XiCell[], g: Geometry, ac: number, at: number): XiCell | null {
   let best: XiCell | null = null;
   for (const c of cells) {
     const d = spacing(g, c.level) / 2 + 1e-9;
-    if (Math.abs(c.alphaC - ac) <= d && Math.abs(c.alphaT - at) <= d && (!best || c.level > best.level)) best = c;
+    if (Math.abs(c.alphaC - ac) <= d && Math.abs(c.alphaT - at) <= d && (!best || gridSize(g, c.level) > gridSize(g, best.level))) best = c;
   }
   return best;
 }
@@ -33,7 +35,7 @@ function cellAt(cells: XiCell[], g: Geometry, ac: number, at: number): XiCell | 
 const Cells = memo(function Cells({ cells, g }: { cells: XiCell[]; g: Geometry }) {
   const span = 2 * (g.range + g.half);
   const k = PLOT.size / span;
-  const sorted = [...cells].sort((a, b) => a.level - b.level);
+  const sorted = [...cells].sort((a, b) => gridSize(g, a.level) - gridSize(g, b.level));
   return (
     <g clipPath="url(#xi-clip)" shapeRendering="crispEdges">
       {sorted.map((c) => {
@@ -60,7 +62,7 @@ export function XiHeatmap() {
       alphaStar: s.current.disentangle?.alphaStar ?? null,
     })),
   );
-  const finest = Math.max(...levels, ...cells.map((c) => c.level));
+  const finest = Math.max(...levels);
   const g: Geometry = useMemo(() => ({ range, half: range / (finest - 1), levels }), [range, finest, levels]);
   const unique = useMemo(() => new Set(cells.map((c) => `${c.alphaC},${c.alphaT}`)).size, [cells]);
   const [hover, setHover] = useState<{ cell: XiCell; x: number; y: number } | null>(null);
@@ -96,7 +98,7 @@ export function XiHeatmap() {
   ].filter((m) => Math.abs(m.ac) <= g.range && Math.abs(m.at) <= g.range);
 
   return (
-    <div className="xi-wrap" data-testid="xi-heatmap" data-cells={unique} data-total={finest * finest} data-finest={cells.length ? Math.max(...cells.map((c) => c.level)) : 0}>
+    <div className="xi-wrap" data-testid="xi-heatmap" data-cells={unique} data-total={finest * finest} >
       <svg ref={svgRef} viewBox={`0 0 ${W} ${H}`} className="xi-svg" role="img"
         aria-label="Heatmap of the disentanglement error ξ over α_c and α_t" onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
         <defs>
@@ -156,7 +158,7 @@ export function XiHeatmap() {
           <div className="muted">
             clean {pct(hover.cell.clean)} + triggered {pct(hover.cell.triggered)} disagree
           </div>
-          <div className="muted">{hover.cell.level}×{hover.cell.level} grid</div>
+          <div className="muted">{gridSize(g, hover.cell.level)}×{gridSize(g, hover.cell.level)} grid</div>
         </div>
       )}
       <p className="xi-caption">

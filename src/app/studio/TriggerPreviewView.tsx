@@ -1,8 +1,9 @@
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { className } from '../selectors';
 import { useLab } from '../store';
 import { StripImage } from './ImageView';
+import { differenceStrip } from './imageOps';
 
 /** Clean vs triggered at model resolution, enlarged and pixelated: one big pair and the 8 samples. */
 export function TriggerPreviewView() {
@@ -10,6 +11,7 @@ export function TriggerPreviewView() {
   const names = useLab(useShallow((s) => (s.preview.data?.clean.labels ?? []).map((l) => className(s, l))));
   const [pick, setPick] = useState(0);
   const d = preview.data;
+  const diff = useMemo(() => (d ? differenceStrip(d.clean, d.triggered, 4) : null), [d]);
   if (!d) {
     return (
       <div className="preview-empty" data-testid="trigger-preview" data-state={preview.status}>
@@ -30,6 +32,10 @@ export function TriggerPreviewView() {
         <figure>
           <StripImage strip={d.triggered} index={i} display="fill" testId="preview-big-triggered" />
           <figcaption>Triggered</figcaption>
+        </figure>
+        <figure title="Where the trigger changed the image: |triggered − clean| × 4">
+          <StripImage strip={diff!} index={i} display="fill" testId="preview-big-diff" />
+          <figcaption>Difference ×4</figcaption>
         </figure>
       </div>
       <div className="preview-strips">
