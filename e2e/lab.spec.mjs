@@ -2,7 +2,8 @@
 // trigger studio, cancel and errors, URL state and presenter mode — and the SAME full flow on the real
 // engine (?backend=wasm), enabled by one flag once the engine's jobs have landed.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 
@@ -283,4 +284,32 @@ export async function urlStateAndPresenter({ page, baseUrl, context, screenshot 
   assert.equal(await other.getByTestId('url-banner').count(), 0);
   await other.close();
   await screenshot('presenter');
+}
+
+/** Files from the user's disk: a checkpoint's files and a folder of images reach the worker. */
+export async function pickedFilesLoad({ page, baseUrl }) {
+  await openLab(page, baseUrl, '?mock=1');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByLabel('From your computer').check();
+  assert.equal(await page.getByTestId('load-model').isDisabled(), true, 'no files yet');
+  await page.getByTestId('model-files').setInputFiles([
+    { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4096) },
+    { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from('{}') },
+  ]);
+  await page.getByTestId('load-model').click();
+  await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done');
+  assert.match(await page.getByTestId('model-summary').textContent(), /model\.safetensors/);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tbar-folder-'));
+  for (const cls of ['cat', 'dog', 'fox']) {
+    mkdirSync(path.join(dir, 'pets', cls), { recursive: true });
+    writeFileSync(path.join(dir, 'pets', cls, '1.png'), Buffer.alloc(10));
+  }
+  await page.getByTestId('data-select').selectOption('folder');
+  await page.locator('.panel-data input[type=file]').setInputFiles(path.join(dir, 'pets'));
+  await page.getByTestId('load-data').click();
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  assert.match(await page.getByTestId('data-summary').textContent(), /3 classes.*cat.*dog.*fox/s);
+  // The link names the sources but cannot carry the files.
+  await page.waitForFunction(() => /c=/.test(location.search));
 }

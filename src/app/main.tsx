@@ -5,6 +5,7 @@ import type { MockOptions } from '../worker/mockJobs';
 import type { JobName } from '../worker/protocol';
 import { App } from './App';
 import { engineClient, useLab } from './store';
+import { hubBase } from './env';
 import { decodeUrlState, syncUrl } from './urlState';
 import './styles.css';
 
@@ -32,6 +33,10 @@ function mockOptions(): MockOptions | null {
 
 // The experiment in the address (a shared link), checked field by field.
 const { state, problems } = await decodeUrlState(query);
+// `?hub=` (a Hub mirror) applies to Hub sources the link did not pin to an address.
+const c = state.config;
+if (c.model.kind === 'hub' && !c.model.baseUrl) c.model = { ...c.model, ...hubBase() };
+if ((c.data.kind === 'cifar10' || c.data.kind === 'cifar100') && !c.data.baseUrl) c.data = { ...c.data, ...hubBase() };
 useLab.setState({ ...state, scrubAlpha: state.alpha, urlProblems: problems });
 syncUrl({
   read: () => {

@@ -96,6 +96,8 @@ export interface LabState {
   busy: boolean;
   /** What the worker holds now. */
   loaded: { model: ModelSummary | null; data: DataSummary | null };
+  /** Files the user picked for model { kind: 'file' } / data { kind: 'folder' } (never in the URL). */
+  files: { model: File[] | null; data: File[] | null };
   /** The run the panels show. */
   current: RunRecord;
   /** Stored runs, newest first. */
@@ -111,6 +113,10 @@ export interface LabState {
   start(requested: BackendRequest, mock?: MockOptions | null): Promise<void>;
   restartEngine(notice?: string): Promise<void>;
   setConfig(update: (c: ExperimentConfig) => ExperimentConfig): void;
+  /** Use checkpoint files from the user's disk as θ_pre. */
+  setModelFiles(files: File[]): void;
+  /** Use a folder of images (one sub-folder per class) as the data. */
+  setDataFiles(files: File[]): void;
   setField(path: string, value: unknown): void;
   setTriggerKind(kind: TriggerKind): void;
   setTriggerParams(patch: Partial<TriggerConfig['params']>): void;
@@ -361,7 +367,15 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
     else if (id === 'ga') pending.ga.push(p as GaPoint);
     batch.schedule();
   };
-  const params = id === 'attack' ? { config, cleanBaseline } : { config };
+  const files = get().files;
+  const params =
+    id === 'attack'
+      ? { config, cleanBaseline }
+      : id === 'model' && config.model.kind === 'file'
+        ? { config, files: files.model ?? [] }
+        : id === 'data' && config.data.kind === 'folder'
+          ? { config, files: files.data ?? [] }
+          : { config };
   const job = c.start(STAGE_JOB[id], params as never, { onProgress, onPartial }) as JobHandle<JobName>;
   chainJob = job;
   try {
@@ -438,6 +452,21 @@ async function runChain(targets: StageId[], force: StageId[]): Promise<void> {
   }
 }
 
+/** Stages that load without a download (built-in model, procedural shapes): done on their own. */
+function autoLoadable(c: ExperimentConfig): StageId[] {
+  const out: StageId[] = [];
+  if (c.model.kind === 'builtin') out.push('model');
+  if (c.data.kind === 'shapes') out.push('data');
+  return out;
+}
+
+/** A display name for picked files: their top folder, else the main file's name. */
+function filesName(files: File[], main: RegExp): string {
+  const withFolder = files.find((f) => f.webkitRelativePath?.includes('/'));
+  if (withFolder) return withFolder.webkitRelativePath.split('/')[0];
+  return files.find((f) => main.test(f.name))?.name ?? files[0]?.name ?? 'your files';
+}
+
 // ---- the store
 
 export const useLab = create<LabState>((_set, _get) => ({
@@ -460,6 +489,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   stages: allStages(idleStage),
   busy: false,
   loaded: { model: null, data: null },
+  files: { model: null, data: null },
   current: newRun(defaultExperimentConfig(), false, ''),
   runs: [],
   dbError: null,
@@ -491,7 +521,8 @@ export const useLab = create<LabState>((_set, _get) => ({
       return;
     }
     // The built-in model and data need no download: load them so the trigger preview works at once.
-    if (get().config.model.kind === 'builtin') void runChain(['model', 'data'], []);
+    const auto = autoLoadable(get().config);
+    if (auto.length) void runChain(auto, []);
   },
 
   async restartEngine(notice) {
@@ -518,6 +549,16 @@ export const useLab = create<LabState>((_set, _get) => ({
     set({ config });
     const t = (c: ExperimentConfig) => canonicalJson([c.trigger, c.seed, c.attack.target, c.data, c.model]);
     if (t(before) !== t(config)) schedulePreview();
+  },
+
+  setModelFiles(files) {
+    set((s) => ({ files: { ...s.files, model: files } }));
+    get().setConfig((c) => ({ ...c, model: { kind: 'file', name: filesName(files, /\.safetensors$/i) } }));
+  },
+
+  setDataFiles(files) {
+    set((s) => ({ files: { ...s.files, data: files } }));
+    get().setConfig((c) => ({ ...c, data: { kind: 'folder', name: filesName(files, /\.(jpe?g|png|webp|bmp|gif)$/i) } }));
   },
 
   setField(path, value) {
@@ -604,7 +645,8 @@ export const useLab = create<LabState>((_set, _get) => ({
       stages: stagesFromRun(run, st.stages),
       predictions: asyncIdle(),
     }));
-    if (reload && run.config.model.kind === 'builtin' && get().status === 'ready') void runChain(['model', 'data'], []);
+    const auto = autoLoadable(run.config);
+    if (reload && auto.length && get().status === 'ready') void runChain(auto, []);
     else schedulePreview();
   },
 

@@ -315,8 +315,11 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       return { backend: 'mock', size, depth, logits, probs: logits.map((l) => Math.exp(l) / z), checksum: 0.5, ms: 1 };
     },
 
-    loadModel: async ({ config }, ctx) => {
-      const total = config.model.kind === 'hub' ? 605_000_000 : 2_400_000;
+    loadModel: async ({ config, files }, ctx) => {
+      if (config.model.kind === 'file' && !files?.length) {
+        throw new MockError('missing-file', 'Load model: no files were given. Drop a .safetensors checkpoint (with its config.json and tokenizer.json, or the whole folder).');
+      }
+      const total = config.model.kind === 'hub' ? 605_000_000 : config.model.kind === 'file' ? files!.reduce((a, f) => a + f.size, 0) : 2_400_000;
       const steps = 12;
       for (let i = 1; i <= steps; i++) {
         await wait(ctx, 40);
@@ -336,12 +339,22 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       const summary: ModelSummary =
         config.model.kind === 'hub'
           ? { name: config.model.repo, imageSize: 224, patchSize: 32, params: 151_277_313, visionParams: 87_849_216, flopsPerImage: 4.4e9 }
-          : { name: 'micro-clip', imageSize: S, patchSize: 4, params: 1_183_745, visionParams: 603_392, flopsPerImage: 3.9e7 };
+          : { name: config.model.kind === 'file' ? config.model.name : 'micro-clip', imageSize: S, patchSize: 4, params: 1_183_745, visionParams: 603_392, flopsPerImage: 3.9e7 };
       return summary;
     },
 
-    loadData: async ({ config }, ctx) => {
+    loadData: async ({ config, files }, ctx) => {
       const c = config.splits;
+      let classNames = MOCK_CLASSES;
+      if (config.data.kind === 'folder') {
+        const dirs = [...new Set((files ?? []).map((f) => f.webkitRelativePath.split('/').slice(-2, -1)[0]).filter(Boolean))].sort();
+        if (dirs.length < 2) throw new MockError('bad-dataset', 'Load data: the folder needs one sub-folder per class (at least two).');
+        classNames = dirs;
+      } else if (config.data.kind === 'cifar10') {
+        classNames = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
+      } else if (config.data.kind === 'cifar100') {
+        classNames = Array.from({ length: 100 }, (_, i) => `class ${i}`);
+      }
       const total = c.train + c.val + c.test + c.forget;
       for (let i = 1; i <= 8; i++) {
         await wait(ctx, 30);
@@ -349,7 +362,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         ctx.progress({ phase: 'generate', done: Math.round((total * i) / 8), total, etaMs: (8 - i) * 30, message: 'Drawing shapes' });
       }
       session.data = dataKey(config);
-      const summary: DataSummary = { name: 'shapes (mock)', classNames: MOCK_CLASSES, imageSize: S, counts: { ...c } };
+      const summary: DataSummary = { name: `${config.data.kind === 'folder' ? config.data.name : config.data.kind} (mock)`, classNames, imageSize: S, counts: { ...c } };
       return summary;
     },
 

@@ -1,4 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
+import { DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS } from '../../engine/hub/url';
+import { hubBase } from '../env';
 import { fmtCount, fmtFlops } from '../format';
 import { useLab } from '../store';
 import { Stat } from '../ui/Fields';
@@ -6,15 +8,27 @@ import { Panel } from '../ui/Panel';
 
 /** Step 1: which CLIP, and what it is. */
 export function ModelPanel() {
-  const { model, summary, busy, ready } = useLab(
-    useShallow((s) => ({ model: s.config.model, summary: s.loaded.model ?? s.current.model, busy: s.busy, ready: s.status === 'ready' })),
+  const { model, summary, busy, ready, files } = useLab(
+    useShallow((s) => ({
+      model: s.config.model,
+      summary: s.loaded.model ?? s.current.model,
+      busy: s.busy,
+      ready: s.status === 'ready',
+      files: s.files.model,
+    })),
   );
   const setConfig = useLab((s) => s.setConfig);
+  const setFiles = useLab((s) => s.setModelFiles);
   const run = useLab((s) => s.runStage);
-  const hubRepo = model.kind === 'hub' ? model.repo : 'openai/clip-vit-base-patch32';
+  const needFiles = model.kind === 'file' && !files?.length;
+  const pick = (list: FileList | null) => list && list.length && setFiles([...list]);
   return (
     <Panel id="model" onRetry={() => run('model')}
-      actions={<button type="button" className="btn" onClick={() => run('model')} disabled={busy || !ready}>Load model</button>}>
+      actions={
+        <button type="button" className="btn" onClick={() => run('model')} disabled={busy || !ready || needFiles} data-testid="load-model">
+          Load model
+        </button>
+      }>
       <fieldset className="plain choices" disabled={busy}>
         <label className="choice">
           <input type="radio" name="model" checked={model.kind === 'builtin'} onChange={() => setConfig((c) => ({ ...c, model: { kind: 'builtin', id: 'micro-clip' } }))} />
@@ -24,15 +38,45 @@ export function ModelPanel() {
           </span>
         </label>
         <label className="choice">
-          <input type="radio" name="model" checked={model.kind === 'hub'} onChange={() => setConfig((c) => ({ ...c, model: { kind: 'hub', repo: hubRepo } }))} />
+          <input type="radio" name="model" checked={model.kind === 'hub'}
+            onChange={() => setConfig((c) => ({ ...c, model: { kind: 'hub', repo: DEFAULT_MODEL_REPO, ...hubBase() } }))} />
           <span>
             <b>Hugging Face Hub</b>
-            <span className="help">The paper's ViT-B/32 (≈ 600 MB download; a GPU is recommended).</span>
+            <span className="help">The paper's ViT-B/32 is a 605 MB download, cached after the first time; a GPU is recommended.</span>
           </span>
         </label>
         {model.kind === 'hub' && (
-          <input className="repo-input" type="text" value={model.repo} aria-label="Hub repository"
-            onChange={(e) => setConfig((c) => ({ ...c, model: { kind: 'hub', repo: e.target.value.trim() } }))} />
+          <>
+            <input className="repo-input" type="text" list="known-repos" value={model.repo} aria-label="Hub repository (owner/name)" spellCheck={false}
+              onChange={(e) => setConfig((c) => ({ ...c, model: { ...model, repo: e.target.value.trim() } }))} />
+            <datalist id="known-repos">
+              {KNOWN_MODEL_REPOS.map((r) => (
+                <option key={r.repo} value={r.repo}>{r.label}</option>
+              ))}
+            </datalist>
+          </>
+        )}
+        <label className="choice">
+          <input type="radio" name="model" checked={model.kind === 'file'} onChange={() => setConfig((c) => ({ ...c, model: { kind: 'file', name: c.model.kind === 'file' ? c.model.name : 'your files' } }))} />
+          <span>
+            <b>From your computer</b>
+            <span className="help">A .safetensors checkpoint with its config.json and tokenizer.json (or the folder). Stays on your machine.</span>
+          </span>
+        </label>
+        {model.kind === 'file' && (
+          <div className="file-pick">
+            <label className="btn btn-small">
+              Choose files…
+              <input type="file" multiple accept=".safetensors,.json,.txt" className="sr-only" onChange={(e) => pick(e.target.files)} data-testid="model-files" />
+            </label>
+            <label className="btn btn-small">
+              Choose a folder…
+              <input type="file" className="sr-only" onChange={(e) => pick(e.target.files)} {...{ webkitdirectory: '' }} />
+            </label>
+            <span className={needFiles ? 'help warn' : 'help'}>
+              {needFiles ? 'Pick the files (they are not part of a shared link or kept across reloads).' : `${model.name} · ${files!.length} files`}
+            </span>
+          </div>
         )}
       </fieldset>
       {summary && (
