@@ -121,6 +121,10 @@ export function Header() {
       </div>
       <EngineLine />
       <StoryNav />
+      <p className="intro">
+        Pick a model and data, choose or paint a trigger, backdoor the model, then remove the backdoor by subtracting a <i>trigger vector</i>{' '}
+        and see why it works. <b>Run everything</b> does it all on the built-in model, with no download.
+      </p>
     </header>
   );
 }
