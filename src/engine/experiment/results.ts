@@ -117,9 +117,9 @@ export interface SweepResult {
 
 /** One cell of ξ(α_c, α_t) (eq. 2): ξ = clean + triggered, each a disagreement rate in [0, 1]. */
 export interface XiCell {
-  /** Grid size n of the pass that computed this cell (one of config.disentangle.levels, e.g. 5, 9, 17):
-   *  the cell covers a square of side 2·range/(n−1) centred on (α_c, α_t). A finer pass need not
-   *  repeat the points a coarser pass already sent (the heatmap draws finer cells over coarser ones). */
+  /** Index into config.disentangle.levels of the pass that computed this cell (0 = coarsest): with
+   *  n = levels[level], the cell covers a square of side 2·range/(n−1) centred on (α_c, α_t). A finer
+   *  pass sends only the points a coarser one did not (the heatmap draws finer cells over coarser ones). */
   level: number;
   alphaC: number;
   alphaT: number;
