@@ -72,10 +72,15 @@ export function defaultTrigger<K extends TriggerKind>(kind: K, seed = 0): Trigge
   return { kind, seed, params: byKind[kind]() } as unknown as TriggerConfigOf<K>;
 }
 
+/** The micro CLIP's fine-tuning recipe: the paper's scaled to the small model (the engine's MICRO_RECIPE). */
+const MICRO_RECIPE = { epochs: 4, batchSize: 64, lr: 3e-4, weightDecay: 0.1, warmupSteps: 25, maxGradNorm: 1 };
+
 /**
  * The built-in micro CLIP on the procedural shapes: runs with one click and no download. Sizes and
  * schedules are the paper's (appendix A.2: AdamW, cosine, 3% poison, forget set disjoint from the
- * training split) scaled to a small model and a laptop CPU; the help text of each field says how.
+ * training split) scaled to a small model and a laptop CPU, exactly as the engine's
+ * experiment/defaults.ts (which imports tfjs, so the UI thread cannot); tests/urlState.test.ts checks
+ * the two are equal once that file is on the branch.
  */
 export function defaultExperimentConfig(): ExperimentConfig {
   return {
@@ -83,28 +88,19 @@ export function defaultExperimentConfig(): ExperimentConfig {
     seed: 0,
     model: { kind: 'builtin', id: 'micro-clip' },
     data: { kind: 'shapes' },
-    splits: { train: 2000, val: 200, test: 500, forget: 200 },
+    splits: { train: 2000, val: 500, test: 1000, forget: 500 },
     templates: 'simple',
     trigger: defaultTrigger('badnet', 0) as TriggerConfig,
-    attack: {
-      target: 0,
-      poisonRate: 0.03,
-      epochs: 3,
-      batchSize: 64,
-      lr: 1e-4,
-      weightDecay: 0.1,
-      warmupSteps: 10,
-      maxGradNorm: 1,
-    },
-    tbar: { epochs: 3, batchSize: 64, lr: 1e-4, weightDecay: 0.1, warmupSteps: 3, maxGradNorm: 1 },
+    attack: { ...MICRO_RECIPE, target: 0, poisonRate: 0.03 },
+    tbar: { ...MICRO_RECIPE },
     sweep: {
-      alphas: alphaGrid(0, 2, 0.1),
+      alphas: alphaGrid(0, 3, 0.1),
       rule: 'known-trigger',
       asrThreshold: 0.01,
       caFloor: 0.9,
       window: 10,
     },
-    disentangle: { range: 2, levels: [5, 9, 17], samples: 100 },
+    disentangle: { range: 2, levels: [5, 9, 17], samples: 200 },
     ga: { epochs: 5 },
   };
 }

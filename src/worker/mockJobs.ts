@@ -453,14 +453,14 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       let done = 0;
       const t0 = performance.now();
       let cells: XiCell[] = [];
-      for (const n of levels) {
+      for (const [level, n] of levels.entries()) {
         const levelCells: XiCell[] = [];
         for (let r = 0; r < n; r++) {
           for (let col = 0; col < n; col++) {
             const alphaT = +(range - (2 * range * r) / (n - 1)).toFixed(6);
             const alphaC = +(-range + (2 * range * col) / (n - 1)).toFixed(6);
             const x = xiAt(alphaC, alphaT);
-            const cell: XiCell = { level: n, alphaC, alphaT, xi: x.clean + x.triggered, ...x };
+            const cell: XiCell = { level, alphaC, alphaT, xi: x.clean + x.triggered, ...x };
             levelCells.push(cell);
             done++;
             const k = `${alphaC},${alphaT}`;

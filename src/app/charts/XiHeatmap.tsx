@@ -17,8 +17,8 @@ interface Geometry {
   levels: number[];
 }
 
-/** Grid size of a cell's pass: XiCell.level is the size (results.ts); an index into the levels is tolerated. */
-const gridSize = (g: Geometry, level: number) => (g.levels.includes(level) || level >= 3 ? level : (g.levels[level] ?? g.levels[g.levels.length - 1]));
+/** Grid size n of a cell's pass: XiCell.level indexes config.disentangle.levels (results.ts). */
+const gridSize = (g: Geometry, level: number) => g.levels[level] ?? g.levels[g.levels.length - 1];
 const spacing = (g: Geometry, level: number) => (2 * g.range) / (gridSize(g, level) - 1);
 
 /** The finest cell covering (ac, at), or null. */
