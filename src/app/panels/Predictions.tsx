@@ -41,7 +41,7 @@ function Row({ title, strip, preds, names, target, triggered }: {
 
 /** The α scrubber: predictions of θ̂_c(α) on clean and triggered test images. */
 export function AlphaScrubber() {
-  const { alpha, selected, alphas, available, predictions, names, target, tbarDone } = useLab(
+  const { alpha, selected, alphas, available, predictions, names, target, tbarDone, busy } = useLab(
     useShallow((s) => ({
       alpha: shownAlpha(s),
       selected: s.current.sweep?.alpha ?? null,
@@ -51,6 +51,7 @@ export function AlphaScrubber() {
       names: classNames(s) ?? NO_NAMES,
       target: s.config.attack.target,
       tbarDone: s.current.tbar !== null,
+      busy: s.busy,
     })),
   );
   const setAlpha = useLab((s) => s.setScrubAlpha);
@@ -86,6 +87,9 @@ export function AlphaScrubber() {
         </div>
       ) : (
         <p className="muted">Loading predictions…</p>
+      )}
+      {predictions.status === 'running' && busy && (
+        <p className="muted small" data-testid="pred-queued">The engine runs one job at a time: these predictions follow the step that is running now.</p>
       )}
       {predictions.error && <p className="error-inline">{predictions.error.title} {predictions.error.action}</p>}
     </div>
