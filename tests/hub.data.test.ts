@@ -8,7 +8,8 @@ import { buildZeroShotHead } from '../src/engine/clip/zeroshot';
 import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE } from '../src/engine/clip/templates';
 import { CIFAR10_CLASSES, CIFAR100_CLASSES, classNamesFromCard, promptName } from '../src/engine/data/cifarHub';
 import { squareResize, type DroppedFile } from '../src/engine/data/folder';
-import { PAPER_SPLITS, splitDataset } from '../src/engine/data/splits';
+import { makeSplits } from '../src/engine/data/splits';
+import { PAPER_SPLITS } from '../src/engine/experiment/defaults';
 import type { LabelledImages } from '../src/engine/data/types';
 import { HubCache, MemoryCacheStorage, TEXT_HEAD_CACHE_NAME } from '../src/engine/hub/cache';
 import { HubError } from '../src/engine/hub/errors';
@@ -63,29 +64,27 @@ describe('CIFAR from the Hub', () => {
   it('loads CIFAR-10, splits it by seed, and loads again from the cache with the hub stopped', async () => {
     const cache = (await HubCache.open(new MemoryCacheStorage()))!;
     const events: string[] = [];
-    const d = await loadDataFromSource({ kind: 'cifar10', baseUrl: hub.baseUrl }, { splits: small, seed: 7, cache, decode: nodeDecoder, onProgress: (p) => events.push(`${p.phase}:${p.message}`) });
+    const d = await loadDataFromSource({ kind: 'cifar10', baseUrl: hub.baseUrl }, { cache, decode: nodeDecoder, onProgress: (p) => events.push(`${p.phase}:${p.message}`) });
     expect(d.name).toBe('CIFAR-10');
     expect(d.classNames).toEqual([...CIFAR10_CLASSES]);
     expect(d.imageSize).toBe(32);
-    const s = d.splits;
-    expect([s.train.count, s.val.count, s.forget.count, s.test.count]).toEqual([1000, 300, 200, 400]);
+    expect([d.pools.train.count, d.pools.test?.count, d.pools.val]).toEqual([1600, 400, undefined]);
+    const s = makeSplits(d.pools, small, 7);
+    expect([s.train.rows.length, s.val.rows.length, s.forget.rows.length, s.test.rows.length]).toEqual([1000, 300, 200, 400]);
     // disjoint, inside the 1600 training rows, and labels as built (row k has class k mod 10)
-    const all = new Set([...s.indices.train, ...s.indices.val, ...s.indices.forget]);
+    const all = new Set([...s.train.rows, ...s.val.rows, ...s.forget.rows]);
     expect(all.size).toBe(1500);
     for (const i of all) expect(i).toBeLessThan(1600);
-    s.indices.val.forEach((row, k) => expect(s.val.labels[k]).toBe(row % 10));
+    s.val.rows.forEach((row, k) => expect(s.val.labels[k]).toBe(row % 10));
     // pixels: row 13 of the train file is class 3 (cat), image 1
-    const where = (['train', 'val', 'forget'] as const).map((n) => [n, Array.from(s.indices[n]).indexOf(13)] as const).find(([, k]) => k >= 0)!;
-    const [split, k] = where;
+    expect(d.pools.train.labels[13]).toBe(3);
     const jpg = decodeSync(new Uint8Array(readFileSync(path.join(JPG, 'cat/0001.jpg'))));
-    expect(Buffer.from(s[split].images.subarray(k * 3072, (k + 1) * 3072)).equals(Buffer.from(jpg.data))).toBe(true);
+    expect(Buffer.from(d.pools.train.images.subarray(13 * 3072, 14 * 3072)).equals(Buffer.from(jpg.data))).toBe(true);
     expect(events.some((e) => e.startsWith('download:'))).toBe(true);
     expect(events.some((e) => /decode:CIFAR-10 train: 1600\/1600 images decoded/.test(e))).toBe(true);
 
     const before = hub.requests.length;
     const again = await loadDataFromSource({ kind: 'cifar10', baseUrl: hub.baseUrl }, {
-      splits: small,
-      seed: 7,
       cache,
       decode: async () => {
         throw new Error('the cached load must not decode');
@@ -96,15 +95,15 @@ describe('CIFAR from the Hub', () => {
     });
     expect(hub.requests.length).toBe(before);
     expect(again.fromCache).toBe(true);
-    expect(Buffer.from(again.splits.train.images).equals(Buffer.from(s.train.images))).toBe(true);
-    expect(Array.from(again.splits.test.labels)).toEqual(Array.from(s.test.labels));
+    expect(Buffer.from(again.pools.train.images).equals(Buffer.from(d.pools.train.images))).toBe(true);
+    expect(Array.from(again.pools.test!.labels)).toEqual(Array.from(d.pools.test!.labels));
   });
 
   it('loads the CIFAR-100 layout (fine labels, 100 names from the card)', async () => {
-    const d = await loadDataFromSource({ kind: 'cifar100', baseUrl: hub.baseUrl }, { splits: { train: 800, val: 100, forget: 100, test: 200 }, seed: 1, cache: null, decode: nodeDecoder });
+    const d = await loadDataFromSource({ kind: 'cifar100', baseUrl: hub.baseUrl }, { cache: null, decode: nodeDecoder });
     expect(d.classNames.length).toBe(100);
     expect(d.classNames[1]).toBe('aquarium fish');
-    expect(Math.max(...d.splits.train.labels)).toBeGreaterThan(50);
+    expect(Math.max(...d.pools.train.labels)).toBeGreaterThan(50);
   });
 
   it('fails clearly on a truncated parquet and on a 404', async () => {
@@ -114,7 +113,7 @@ describe('CIFAR from the Hub', () => {
     ]) {
       let err: unknown;
       try {
-        await loadDataFromSource({ kind: 'cifar10', baseUrl: `${hub.baseUrl}/__fault/${fault}` }, { splits: small, seed: 1, cache: null, decode: nodeDecoder });
+        await loadDataFromSource({ kind: 'cifar10', baseUrl: `${hub.baseUrl}/__fault/${fault}` }, { cache: null, decode: nodeDecoder });
       } catch (e) {
         err = e;
       }
@@ -125,25 +124,26 @@ describe('CIFAR from the Hub', () => {
 });
 
 describe('splits (paper Table 4)', () => {
-  const fake = (n: number): LabelledImages => ({ images: Uint8Array.from({ length: n * 3 }, (_, i) => Math.floor(i / 3) % 251), labels: Int32Array.from({ length: n }, (_, i) => i % 100), classNames: [], imageSize: 1, count: n });
+  const fake = (n: number): LabelledImages => ({ images: new Uint8Array(n * 3), labels: Int32Array.from({ length: n }, (_, i) => i % 100), classNames: [], imageSize: 1, count: n });
 
   it('carves 43,000 / 5,000 / 2,000 out of 50,000 and takes the 10,000 test images', () => {
-    const s = splitDataset(fake(50_000), fake(10_000), PAPER_SPLITS.cifar100, 3);
-    expect([s.train.count, s.val.count, s.forget.count, s.test.count]).toEqual([43_000, 5_000, 2_000, 10_000]);
-    expect(new Set([...s.indices.train, ...s.indices.val, ...s.indices.forget]).size).toBe(50_000);
-    const again = splitDataset(fake(50_000), fake(10_000), PAPER_SPLITS.cifar100, 3);
-    expect(Array.from(again.indices.val)).toEqual(Array.from(s.indices.val));
-    const other = splitDataset(fake(50_000), fake(10_000), PAPER_SPLITS.cifar100, 4);
-    expect(Array.from(other.indices.val)).not.toEqual(Array.from(s.indices.val));
-    // images follow their indices
-    const k = s.indices.forget[5];
-    expect(s.forget.images[15]).toBe(k % 251);
-    expect(s.forget.labels[5]).toBe(k % 100);
+    const pools = { train: fake(50_000), test: fake(10_000) };
+    const s = makeSplits(pools, PAPER_SPLITS, 3);
+    expect([s.train.rows.length, s.val.rows.length, s.forget.rows.length, s.test.rows.length]).toEqual([43_000, 5_000, 2_000, 10_000]);
+    expect(new Set([...s.train.rows, ...s.val.rows, ...s.forget.rows]).size).toBe(50_000);
+    const again = makeSplits(pools, PAPER_SPLITS, 3);
+    expect(Array.from(again.val.rows)).toEqual(Array.from(s.val.rows));
+    const other = makeSplits(pools, PAPER_SPLITS, 4);
+    expect(Array.from(other.val.rows)).not.toEqual(Array.from(s.val.rows));
+    expect(s.forget.labels[5]).toBe(s.forget.rows[5] % 100);
   });
 
-  it('caps at what the data has and carves the test split when there is no test set', () => {
-    const s = splitDataset(fake(100), null, { train: 1000, val: 20, forget: 10, test: 30 }, 1);
-    expect([s.val.count, s.forget.count, s.test.count, s.train.count]).toEqual([20, 10, 30, 40]);
+  it('carves the test split from the training pool when there is no test set, scaling a request that does not fit', () => {
+    const s = makeSplits({ train: fake(100) }, { train: 1000, val: 200, forget: 100, test: 300 }, 1);
+    expect([s.val.rows.length, s.forget.rows.length, s.test.rows.length, s.train.rows.length]).toEqual([12, 6, 18, 62]);
+    expect(s.capped).toBe(true);
+    expect(new Set([...s.train.rows, ...s.val.rows, ...s.forget.rows, ...s.test.rows]).size).toBe(98);
+    expect(s.test.pool).toBe(s.train.pool);
   });
 });
 
@@ -160,13 +160,15 @@ describe('a dropped folder', () => {
       ...readdirSync(path.join(JPG, 'automobile')).slice(0, 4).map((n) => f(`mini/automobile/${n}`)),
       { name: '.DS_Store', size: 1, webkitRelativePath: 'mini/.DS_Store', arrayBuffer: async () => new ArrayBuffer(1) },
     ];
-    const d = await loadDataFromSource({ kind: 'folder', name: 'mini' }, { files, splits: { train: 100, val: 3, forget: 2, test: 4 }, seed: 1, decode: nodeDecoder });
+    const d = await loadDataFromSource({ kind: 'folder', name: 'mini' }, { files, decode: nodeDecoder });
     expect(d.classNames).toEqual(['automobile', 'deer', 'ship']);
     expect(d.imageSize).toBe(32);
-    expect([d.splits.val.count, d.splits.forget.count, d.splits.test.count, d.splits.train.count]).toEqual([3, 2, 4, 6]);
+    expect([d.pools.train.count, d.pools.test]).toEqual([15, undefined]);
+    const s = makeSplits(d.pools, { train: 6, val: 3, forget: 2, test: 4 }, 1);
+    expect([s.val.rows.length, s.forget.rows.length, s.test.rows.length, s.train.rows.length]).toEqual([3, 2, 4, 6]);
     expect(d.warnings.join(' ')).toMatch(/1 file\(s\) skipped/);
     const one = [f('x/ship/0000.jpg')];
-    await expect(loadDataFromSource({ kind: 'folder', name: 'x' }, { files: one, splits: small, seed: 1, decode: nodeDecoder })).rejects.toThrow(/only one class \(ship\)/);
+    await expect(loadDataFromSource({ kind: 'folder', name: 'x' }, { files: one, decode: nodeDecoder })).rejects.toThrow(/only one class \(ship\)/);
   });
 
   it('crops and resizes to a square', () => {

@@ -15,7 +15,8 @@ import { cacheInfo, clearCache } from '../engine/hub/cache';
 import { chooseBatchSize, deviceBudget, formatGiB } from '../engine/memory/plan';
 import type { ModelSource, DataSource } from '../engine/experiment/config';
 import type { DroppedFile } from '../engine/data/folder';
-import type { SplitSizes } from '../engine/data/splits';
+import { makeSplits } from '../engine/data/splits';
+import type { SplitConfig } from '../engine/experiment/config';
 import type { LoadProgress } from '../engine/hub/progress';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -23,7 +24,7 @@ declare const self: DedicatedWorkerGlobalScope;
 export type HubRequest =
   | { op: 'init'; args: { backend: 'wasm' | 'webgpu' | 'auto' } }
   | { op: 'loadModel'; args: { source: ModelSource; files?: File[] } }
-  | { op: 'loadData'; args: { source: DataSource; files?: File[]; seed: number; splits: SplitSizes } }
+  | { op: 'loadData'; args: { source: DataSource; files?: File[]; seed: number; splits: SplitConfig } }
   | { op: 'textHead'; args: { templates: 'simple' | 'imagenet80' } }
   | { op: 'probe'; args: Record<string, never> }
   | { op: 'memoryPlan'; args: { batchSize: number } }
@@ -53,10 +54,10 @@ async function handle(req: HubRequest, progress: (p: LoadProgress) => void): Pro
     }
     case 'loadData': {
       const t0 = performance.now();
-      const next = await loadDataFromSource(req.args.source, { files: req.args.files as unknown as DroppedFile[] | undefined, seed: req.args.seed, splits: req.args.splits, onProgress: progress });
+      const next = await loadDataFromSource(req.args.source, { files: req.args.files as unknown as DroppedFile[] | undefined, onProgress: progress });
       data = next;
-      const s = next.splits;
-      return { name: next.name, classNames: next.classNames, imageSize: next.imageSize, counts: { train: s.train.count, val: s.val.count, forget: s.forget.count, test: s.test.count }, fromCache: next.fromCache, warnings: next.warnings, ms: performance.now() - t0, firstLabels: Array.from(s.test.labels.slice(0, 8)) };
+      const s = makeSplits(next.pools, req.args.splits, req.args.seed);
+      return { name: next.name, classNames: next.classNames, imageSize: next.imageSize, counts: { train: s.train.rows.length, val: s.val.rows.length, forget: s.forget.rows.length, test: s.test.rows.length }, fromCache: next.fromCache, warnings: next.warnings, ms: performance.now() - t0, firstLabels: Array.from(s.test.labels.slice(0, 8)) };
     }
     case 'textHead': {
       if (!current || !data) throw Object.assign(new Error('load a model and a dataset first'), { code: 'not-ready' });
