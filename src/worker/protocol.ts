@@ -53,9 +53,10 @@ export type { LoadProgress } from '../engine/experiment/results';
 
 /** Every job the worker runs. `never` = the job sends no such messages. */
 export interface JobMap {
-  /** Select the tfjs backend. Must be the first request. */
+  /** Select the tfjs backend. Must be the first request. `gpuMemoryBytes`: the GPU's memory when the
+   *  user knows it (?gpuMemoryGB=; WebGPU does not report it), for the fine-tuning memory plan. */
   init: {
-    params: { backend: BackendRequest };
+    params: { backend: BackendRequest; gpuMemoryBytes?: number };
     result: BackendInfo;
     progress: never;
     partial: never;
