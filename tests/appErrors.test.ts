@@ -27,3 +27,31 @@ describe('errors in words a user can act on', () => {
     expect(toUserError('just a string', 'X').detail).toBe('just a string');
   });
 });
+
+describe('errors of the real engine and the Hub', () => {
+  const remote = (name: string, code: string, message: string) => new JobError({ name, code, message });
+
+  it('a Hub error keeps its own sentence and gets an action by code', () => {
+    const msg = 'openai/clip-vit-base-patch99 was not found on the Hub (HTTP 404). Nothing was replaced: the previously loaded model and data are still in use.';
+    const u = toUserError(remote('HubError', 'not-found', msg), 'Load model');
+    expect(u.title).toBe(msg);
+    expect(u.action).toMatch(/repository name/);
+    expect(toUserError(remote('HubError', 'network', 'fetch failed'), 'Load model').action).toMatch(/connection/);
+    expect(toUserError(remote('HubError', 'quota', 'quota exceeded'), 'Load data').action).toMatch(/Clear cache/);
+  });
+
+  it('a memory plan that does not fit says so with the numbers and what to do', () => {
+    const msg = 'fine-tuning this model needs 9.10 GiB even at batch size 1 … but webgpu has 3.60 GiB';
+    const u = toUserError(remote('MemoryPlanError', 'out-of-memory', msg), 'Backdoor attack');
+    expect(u.title).toMatch(/does not have the memory for backdoor attack: fine-tuning this model needs 9\.10 GiB/);
+    expect(u.action).toMatch(/smaller model.*gpuMemoryGB/s);
+  });
+
+  it('invalid settings name the field; NaN outside training is not called a divergence', () => {
+    const u = toUserError(remote('ExperimentConfigError', 'invalid-config', 'invalid experiment configuration: attack.target: 12 is not a class (0..9)'), 'Backdoor attack');
+    expect(u.title).toMatch(/cannot run with these settings: attack\.target: 12 is not a class/);
+    const n = toUserError(remote('MetricsError', 'internal', 'scores are NaN'), 'α sweep');
+    expect(n.title).toMatch(/not numbers \(NaN\)/);
+    expect(n.title).not.toMatch(/diverged/);
+  });
+});

@@ -26,6 +26,8 @@ import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger } from './defaults';
+import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
+import { gpuMemoryBytes } from './env';
 import { toUserError, type UserError } from './errors';
 import { downloadBytes, runCsv, runJson } from './exporters';
 import { setPath } from './params';
@@ -108,6 +110,8 @@ export interface LabState {
   predictions: Async<SamplePredictions>;
   exporting: string | null;
   exportError: UserError | null;
+  /** What the lab keeps in the browser's Cache API (Hub downloads, zero-shot heads). */
+  cache: Async<CacheInfo>;
 
   // ---- actions
   start(requested: BackendRequest, mock?: MockOptions | null): Promise<void>;
@@ -134,6 +138,8 @@ export interface LabState {
   deleteRun(id: string): Promise<void>;
   exportRun(id: string, what: 'json' | 'sweep-csv' | 'xi-csv' | 'epochs-csv'): void;
   exportWeights(what: 'cleaned' | 'trigger-vector'): Promise<void>;
+  refreshCache(): Promise<void>;
+  clearCache(): Promise<void>;
 }
 
 const idleStage = (): StageState => ({ status: 'idle', progress: null, error: null, key: null, inWorker: false, startedAt: null });
@@ -399,7 +405,10 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
       };
     });
     if (RESULT_STAGES.includes(id)) persist(get().current);
-    if (id === 'data' || id === 'model') schedulePreview();
+    if (id === 'data' || id === 'model') {
+      schedulePreview();
+      void get().refreshCache();
+    }
     if (id === 'sweep') {
       set({ predictions: asyncIdle() });
       schedulePredictions();
@@ -498,6 +507,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   predictions: asyncIdle(),
   exporting: null,
   exportError: null,
+  cache: asyncIdle(),
 
   async start(requested, mock = null) {
     mockOptions = mock;
@@ -510,7 +520,8 @@ export const useLab = create<LabState>((_set, _get) => ({
       if (n.kind === 'deviceLost') set({ deviceLost: n.message || n.reason });
     });
     try {
-      const backend = await c.run('init', { backend: requested });
+      const gpu = gpuMemoryBytes();
+      const backend = await c.run('init', { backend: requested, ...(gpu && { gpuMemoryBytes: gpu }) });
       if (gen !== generation) return;
       set({ backend });
       const selfTest = await c.run('selfTest', { seed: 1 });
@@ -552,12 +563,13 @@ export const useLab = create<LabState>((_set, _get) => ({
   },
 
   setModelFiles(files) {
-    set((s) => ({ files: { ...s.files, model: files } }));
+    // New files under the same name are a new model: the worker's copy no longer counts as loaded.
+    set((s) => ({ files: { ...s.files, model: files }, stages: { ...s.stages, model: { ...s.stages.model, inWorker: false } } }));
     get().setConfig((c) => ({ ...c, model: { kind: 'file', name: filesName(files, /\.safetensors$/i) } }));
   },
 
   setDataFiles(files) {
-    set((s) => ({ files: { ...s.files, data: files } }));
+    set((s) => ({ files: { ...s.files, data: files }, stages: { ...s.stages, data: { ...s.stages.data, inWorker: false } } }));
     get().setConfig((c) => ({ ...c, data: { kind: 'folder', name: filesName(files, /\.(jpe?g|png|webp|bmp|gif)$/i) } }));
   },
 
@@ -679,5 +691,25 @@ export const useLab = create<LabState>((_set, _get) => ({
     } finally {
       set({ exporting: null });
     }
+  },
+
+  async refreshCache() {
+    set((s) => ({ cache: { ...s.cache, status: 'running', error: null } }));
+    try {
+      set({ cache: { status: 'done', data: await cacheInfo(), error: null } });
+    } catch (e) {
+      set((s) => ({ cache: { status: 'error', data: s.cache.data, error: toUserError(e, 'Reading the browser cache') } }));
+    }
+  },
+
+  async clearCache() {
+    set((s) => ({ cache: { ...s.cache, status: 'running', error: null } }));
+    try {
+      await clearCache();
+    } catch (e) {
+      set((s) => ({ cache: { status: 'error', data: s.cache.data, error: toUserError(e, 'Clearing the browser cache') } }));
+      return;
+    }
+    await get().refreshCache();
   },
 }));

@@ -12,7 +12,7 @@
  *   clean    1 = also train the clean baseline     c       the rest: 'z' + base64url(deflate-raw(JSON))
  *                                                          or 'j' + base64url(JSON) (no CompressionStream)
  *
- * `backend`, `hub` (a Hub mirror), `mock`, `mockFail` and `mockSpeed` belong to the environment, not the experiment: they pass
+ * `backend`, `hub` (a Hub mirror), `gpuMemoryGB` (the memory plan's GPU size), `mock`, `mockFail` and `mockSpeed` belong to the environment, not the experiment: they pass
  * through untouched. A bad value never crashes: it is reported and the default is used.
  */
 import type { ExperimentConfig, ModelSource } from '../engine/experiment/config';
@@ -35,7 +35,7 @@ export interface DecodedUrl {
 }
 
 /** Parameters that belong to the environment and pass through unchanged. */
-export const PASSTHROUGH = ['backend', 'hub', 'mock', 'mockFail', 'mockSpeed'] as const;
+export const PASSTHROUGH = ['backend', 'hub', 'gpuMemoryGB', 'mock', 'mockFail', 'mockSpeed'] as const;
 
 /** Above this the painted pattern stays out of the link (a note says so). */
 export const MAX_BLOB_CHARS = 6000;

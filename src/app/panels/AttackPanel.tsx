@@ -7,6 +7,7 @@ import { className } from '../selectors';
 import { useLab } from '../store';
 import { FieldGrid, Settings, Stat } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
+import { BatchPlan } from './BatchPlan';
 import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
@@ -43,6 +44,7 @@ export function AttackPanel() {
               </label>
             </fieldset>
           </Settings>
+          <BatchPlan stage="attack" />
           <div className="stats" data-testid="attack-stats">
             <Stat label="Zero-shot CA" value={pct(zeroShot?.test.ca)} sub="θ_pre, before any fine-tuning" tone="ca" testId="zs-ca" />
             <Stat label="Backdoored CA" value={pct(attack?.test.ca)} sub={attack?.cleanTest ? `clean fine-tune: ${pct(attack.cleanTest.ca)}` : 'θ_b on clean test images'} tone="ca" testId="attack-ca" />

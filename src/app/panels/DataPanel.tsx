@@ -77,8 +77,11 @@ export function DataPanel() {
         <div className="data-summary" data-testid="data-summary">
           <p className="counts">
             <b>{summary.classNames.length} classes</b> · {summary.counts.train} train · {summary.counts.val} val · {summary.counts.test} test ·{' '}
-            {summary.counts.forget} forget
+            {summary.counts.forget} forget{summary.fromCache ? ' · from the browser cache' : ''}
           </p>
+          {summary.warnings?.map((w, i) => (
+            <p key={i} className="help warn">{w}</p>
+          ))}
           <p className="classes">
             {summary.classNames.slice(0, 24).map((n) => (
               <span key={n} className="tag">{n}</span>

@@ -1,10 +1,36 @@
+import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS } from '../../engine/hub/url';
 import { hubBase } from '../env';
-import { fmtCount, fmtFlops } from '../format';
+import { fmtBytes, fmtCount, fmtFlops } from '../format';
 import { useLab } from '../store';
 import { Stat } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
+
+/** What the lab keeps in the browser (Hub downloads, zero-shot heads), and a way to drop it. */
+function CacheLine({ busy }: { busy: boolean }) {
+  const cache = useLab((s) => s.cache);
+  const refresh = useLab((s) => s.refreshCache);
+  const clear = useLab((s) => s.clearCache);
+  useEffect(() => {
+    if (useLab.getState().cache.status === 'idle') void refresh();
+  }, [refresh]);
+  const info = cache.data;
+  const files = info?.entries.length ?? 0;
+  return (
+    <div className="cache-line" data-testid="cache-info" data-files={info ? files : ''} data-status={cache.status}>
+      <span className="help">
+        Browser cache: {info ? (files ? `${fmtBytes(info.totalBytes)} in ${files} file${files === 1 ? '' : 's'}` : 'empty') : '…'}
+        {info?.usage !== undefined && info.quota ? ` · this site uses ${fmtBytes(info.usage)} of ${fmtBytes(info.quota)}` : ''}. Hub downloads
+        and zero-shot heads are kept here, so a second load needs no network.
+      </span>
+      <button type="button" className="btn btn-small" onClick={() => void clear()} disabled={busy || !files || cache.status === 'running'} data-testid="clear-cache">
+        Clear cache
+      </button>
+      {cache.error && <span className="help warn">{cache.error.title}</span>}
+    </div>
+  );
+}
 
 /** Step 1: which CLIP, and what it is. */
 export function ModelPanel() {
@@ -84,9 +110,13 @@ export function ModelPanel() {
           <Stat label="Model" value={summary.name} />
           <Stat label="Input" value={`${summary.imageSize} px`} sub={`patch ${summary.patchSize}`} />
           <Stat label="Vision tower" value={fmtCount(summary.visionParams)} sub={`of ${fmtCount(summary.params)} params`} />
-          <Stat label="Per image" value={fmtFlops(summary.flopsPerImage)} />
+          <Stat label="Per image" value={fmtFlops(summary.flopsPerImage)} sub={summary.fromCache ? 'loaded from the browser cache' : undefined} />
         </div>
       )}
+      {summary?.warnings?.map((w, i) => (
+        <p key={i} className="help warn" data-testid="model-warning">{w}</p>
+      ))}
+      <CacheLine busy={busy} />
     </Panel>
   );
 }

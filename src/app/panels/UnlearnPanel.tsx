@@ -11,6 +11,7 @@ import { FieldGrid, Settings, Stat } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
 import { AlphaGridFields } from './AlphaGrid';
 import { AlphaScrubber } from './Predictions';
+import { BatchPlan } from './BatchPlan';
 import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
@@ -54,6 +55,7 @@ export function UnlearnPanel() {
           <FieldGrid fields={SWEEP_FIELDS} />
         </fieldset>
       </Settings>
+      <BatchPlan stage="tbar" />
 
       <div className="cols cols-wide-left">
         <div className="col">
