@@ -1,21 +1,48 @@
-// The lab's UI end to end: the whole story on the mock engine (?mock=1, fast and deterministic), the
-// trigger studio, cancel and errors, URL state and presenter mode — and the SAME full flow on the real
-// engine (?backend=wasm), enabled by one flag once the engine's jobs have landed.
+// The lab's UI end to end: the whole story on the mock engine (?mock=1, fast and deterministic) and the
+// SAME full flow on the real engine (?backend=wasm, the built-in micro CLIP, a small experiment carried
+// by the link), painting a trigger into the real preview, a WebGPU smoke run, the Hub wiring against the
+// local Hub stand-in (model + CIFAR from ?hub=, cached, offline second load), cancel and errors, URL
+// state and presenter mode.
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib.mjs';
 
-/**
- * Integrator: set to true when src/worker/jobs.ts runs every job (no more 'not-implemented'), or run
- * with TBAR_E2E_REAL=1 to try it. Its time budget is `timeouts.realEngineFullFlow`, set by the engine.
- */
-const REAL_ENGINE_FLOW = false;
-
 export const timeouts = {
   mockFullFlow: 60_000,
-  realEngineFullFlow: 900_000,
+  realEngineFullFlow: 420_000,
+  webgpuSmokeRun: 360_000,
+  hubModelAndCifarFromTheLab: 240_000,
+};
+
+/** `c=` of a link: the part of the experiment that differs from the defaults, as urlState.ts reads it. */
+const blob = (patch) => `c=j${Buffer.from(JSON.stringify(patch)).toString('base64url')}`;
+
+/**
+ * The real engine's full flow, sized for 2 shared CPU cores (the default experiment is sized for a
+ * laptop): fewer images, epochs, α points and ξ cells — the same stages and charts.
+ */
+const REAL_FLOW = {
+  splits: { train: 800, val: 200, test: 300, forget: 200 },
+  attack: { epochs: 3, warmupSteps: 8 },
+  tbar: { epochs: 3, warmupSteps: 4 },
+  sweep: { alphas: Array.from({ length: 13 }, (_, i) => i * 0.25) },
+  disentangle: { levels: [3, 5, 9], samples: 60 },
+  ga: { epochs: 3 },
+};
+
+/**
+ * A smoke-sized experiment for WebGPU on SwiftShader (~0.3 s per image forward here, each new tensor
+ * shape a new shader to compile): the smallest splits a link may carry (10+), batches of 16.
+ */
+const TINY_FLOW = {
+  splits: { train: 32, val: 16, test: 16, forget: 16 },
+  attack: { epochs: 1, batchSize: 16, warmupSteps: 1, poisonRate: 0.0625 },
+  tbar: { epochs: 1, batchSize: 16, warmupSteps: 1 },
+  sweep: { alphas: [0, 1, 2] },
+  disentangle: { levels: [3], samples: 8 },
+  ga: { epochs: 1 },
 };
 
 const SHOTS = path.join(ROOT, 'e2e', 'screenshots');
@@ -26,6 +53,12 @@ async function openLab(page, baseUrl, query) {
   await page.goto(`${baseUrl}${query}`);
   await page.getByRole('heading', { name: 'TBAR Lab' }).waitFor();
   await page.waitForFunction(() => document.querySelector('[data-testid=backend]')?.dataset.status === 'ready', null, { timeout: 120_000 });
+}
+
+/** The link's experiment was taken as given (a rejected part would silently run the defaults instead). */
+async function linkWasRead(page) {
+  const problems = await page.evaluate(() => globalThis.__tbarLab.useLab.getState().urlProblems);
+  assert.deepEqual(problems, [], 'the link was read without problems');
 }
 
 const lab = (page, fn) => page.evaluate(fn);
@@ -46,6 +79,15 @@ async function shotPanel(page, name) {
   await page.getByTestId(`panel-${name}`).screenshot({ path: path.join(SHOTS, `lab--panel-${name}.png`) });
 }
 
+/** Pixels of a canvas close to the painted red (#d62728). */
+const redPixels = (page, testId) =>
+  page.getByTestId(testId).evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0xd6) < 24 && Math.abs(d[i + 1] - 0x27) < 24 && Math.abs(d[i + 2] - 0x28) < 24) n++;
+    return n;
+  });
+
 /** A hash of a canvas's pixels (to see whether an image changed). */
 const canvasHash = (page, testId) =>
   page.getByTestId(testId).evaluate((c) => {
@@ -59,9 +101,10 @@ const canvasHash = (page, testId) =>
  * The whole story with one click: Run everything → every panel done, the sweep with all its points and
  * the selected α marked, the ξ map with all its cells, GA points; export JSON; reload shows it again.
  */
-async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
+async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { shots = true } = {}) {
   const t0 = Date.now();
   await openLab(page, baseUrl, query);
+  await linkWasRead(page);
   await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', budgetMs);
   await waitAttr(page, 'trigger-preview', 'data-state', (v) => v === 'done', budgetMs);
   log(`engine ready, model and data loaded, preview shown: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -84,6 +127,8 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   assert.ok(midway <= nAlphas);
   assert.equal(+(await attr(page, 'sweep-chart', 'data-selected-alpha')), run.sweep.alpha, 'the selected α is the sweep result');
   assert.ok(await page.getByTestId('sweep-chart').locator('text=/selected α = /').count(), 'the selected α is marked on the chart');
+  const chosen = run.sweep.points.find((p) => p.alpha === run.sweep.alpha);
+  log(`chosen α = ${run.sweep.alpha}: validation CA ${(chosen.val.ca * 100).toFixed(1)}%, ASR ${(chosen.val.asr * 100).toFixed(1)}% · test CA ${(run.sweep.test.ca * 100).toFixed(1)}%, ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored: CA ${(run.attack.test.ca * 100).toFixed(1)}%, ASR ${(run.attack.test.asr * 100).toFixed(1)}%)`);
   const finest = Math.max(...state.config.disentangle.levels);
   assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'the heatmap has all its cells');
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'gradient ascent has a point per epoch');
@@ -98,8 +143,8 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   await xi.hover({ position: { x: box.width * 0.48, y: box.height * 0.45 } });
   await page.getByTestId('xi-tooltip').waitFor();
   assert.match(await page.getByTestId('xi-tooltip').textContent(), /ξ = \d\.\d{3}.*clean .*triggered/s);
-  for (const p of PANELS) await shotPanel(page, p);
-  await screenshot('full-flow');
+  if (shots) for (const p of PANELS) await shotPanel(page, p);
+  await screenshot(shots ? 'full-flow' : 'full-flow-mock');
 
   // Export JSON: parseable, the same config and results the UI shows.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').first().click()]);
@@ -141,31 +186,32 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs) {
   assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'heatmap restored');
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
   assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
-  await screenshot('after-reload');
+  await screenshot(shots ? 'after-reload' : 'after-reload-mock');
   log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // Last: the issue's "ASR at the chosen α is below the threshold" (validation, the rule's own split).
+  // Everything above is the UI's job; this one also depends on how good the model is.
+  assert.ok(chosen.val.asr <= state.config.sweep.asrThreshold, `ASR at the chosen α (${chosen.val.asr}) is not below the threshold ${state.config.sweep.asrThreshold}`);
 }
 
 export async function mockFullFlow(ctx) {
-  await fullFlow(ctx, '?mock=1&backend=wasm', 50_000);
+  await fullFlow(ctx, '?mock=1&backend=wasm', 50_000, { shots: false });
 }
 
+/** The real engine on the built-in micro CLIP: the panel screenshots come from this run. */
 export async function realEngineFullFlow(ctx) {
-  if (!REAL_ENGINE_FLOW && process.env.TBAR_E2E_REAL !== '1') {
-    ctx.log("SKIPPED: the engine's jobs are still 'not-implemented'; set REAL_ENGINE_FLOW = true in e2e/lab.spec.mjs when they land");
-    return;
-  }
-  await fullFlow(ctx, '?backend=wasm', timeouts.realEngineFullFlow - 60_000);
+  await fullFlow(ctx, `?backend=wasm&${blob(REAL_FLOW)}`, timeouts.realEngineFullFlow - 30_000);
 }
 
-/** Paint with the mouse: the triggered preview changes, the clean one does not. */
+/** Paint with the mouse: the real engine's triggered preview changes, the clean one does not. */
 export async function paintingShowsInThePreview({ page, baseUrl, log }) {
-  await openLab(page, baseUrl, '?mock=1');
+  await openLab(page, baseUrl, `?backend=wasm&${blob({ splits: TINY_FLOW.splits })}`);
+  await linkWasRead(page);
   await waitAttr(page, 'trigger-preview', 'data-state', (v) => v === 'done');
   await page.getByTestId('trigger-painted').click();
   await page.getByTestId('paint-canvas').waitFor();
   await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().preview.status === 'done');
   await page.waitForTimeout(400);
-  const before = { clean: await canvasHash(page, 'preview-big-clean'), trig: await canvasHash(page, 'preview-big-triggered') };
+  const before = { clean: await canvasHash(page, 'preview-big-clean'), trig: await canvasHash(page, 'preview-big-triggered'), red: await redPixels(page, 'preview-big-triggered') };
 
   // A red stroke across the middle of the 8×8 checkerboard, with a 3 px brush.
   await page.getByLabel('colour #d62728').click();
@@ -190,6 +236,8 @@ export async function paintingShowsInThePreview({ page, baseUrl, log }) {
     { timeout: 10_000 },
   );
   assert.equal(await canvasHash(page, 'preview-big-clean'), before.clean, 'the clean image is untouched');
+  const redAfter = await redPixels(page, 'preview-big-triggered');
+  assert.ok(redAfter > before.red, `the red stroke shows in the triggered preview (${before.red} → ${redAfter} red display pixels)`);
   const t = await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger);
   assert.equal(t.kind, 'painted');
   const rgb = Buffer.from(t.params.pattern, 'base64');
@@ -198,9 +246,8 @@ export async function paintingShowsInThePreview({ page, baseUrl, log }) {
   assert.ok(red >= 8, `the stroke is in the painted pattern (${red} red pixels)`);
   // The painted trigger is in the link.
   await page.waitForFunction(() => new URLSearchParams(location.search).get('trigger') === 'painted' && !!new URLSearchParams(location.search).get('c'));
-  await shotPanel(page, 'trigger');
   await page.getByTestId('panel-trigger').screenshot({ path: path.join(SHOTS, 'lab--painted-trigger.png') });
-  log(`${red} red pattern pixels after one stroke`);
+  log(`${red} red pattern pixels after one stroke; ${before.red} → ${redAfter} red pixels in the enlarged triggered preview`);
 }
 
 /** Cancel stops a stage and nothing else; a divergence shows in its panel, with what to do. */
@@ -225,7 +272,6 @@ export async function cancelAndDivergence({ page, baseUrl }) {
   const text = await page.getByTestId('error-attack').textContent();
   assert.match(text, /Training diverged at step 7/);
   assert.match(text, /Lower the learning rate/);
-  await shotPanel(page, 'attack');
   await page.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--attack-diverged.png') });
   // The rest keeps working: the trigger studio still previews.
   await page.getByTestId('trigger-sig').click();
@@ -253,7 +299,7 @@ export async function crashRestartsTheEngine({ page, baseUrl }) {
   await openLab(page, baseUrl, '?mock=1&mockFail=loadModel:not-implemented');
   await page.getByTestId('error-model').waitFor();
   assert.match(await page.getByTestId('error-model').textContent(), /not available in this build yet.*mock=1/s);
-  await shotPanel(page, 'model');
+  await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--model-error.png') });
 }
 
 /** A bad link gives a banner and the defaults; settings go to the URL; presenter mode is in the URL too. */
@@ -312,4 +358,107 @@ export async function pickedFilesLoad({ page, baseUrl }) {
   assert.match(await page.getByTestId('data-summary').textContent(), /3 classes.*cat.*dog.*fox/s);
   // The link names the sources but cannot carry the files.
   await page.waitForFunction(() => /c=/.test(location.search));
+}
+
+/**
+ * WebGPU (SwiftShader here, ~0.2 GFLOP/s): Run everything on a tiny experiment completes on the GPU
+ * backend, every panel done. A 1 GB "GPU" (?gpuMemoryGB=) is plenty for the micro CLIP: the memory
+ * plan says so in the Attack panel.
+ */
+export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
+  const t0 = Date.now();
+  await openLab(page, baseUrl, `?backend=webgpu&gpuMemoryGB=1&${blob(TINY_FLOW)}`);
+  await linkWasRead(page);
+  assert.equal(await attr(page, 'backend', 'data-backend'), 'webgpu');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  log(`webgpu ready, model and data loaded: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(await attr(page, 'batch-plan-attack', 'data-kind'), 'fits');
+  assert.match(await page.getByTestId('batch-plan-attack').textContent(), /batch 16 needs .* of the 0\.90 GiB this backend may use \(GPU memory as given 1\.00 GiB/);
+  await page.getByTestId('run-all').click();
+  const tick = setInterval(() => lab(page, () => JSON.stringify(globalThis.__tbarLab.useLab.getState().current.timings)).then((t) => log(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${t}`)).catch(() => {}), 20_000);
+  await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error', timeouts.webgpuSmokeRun - 60_000).finally(() => clearInterval(tick));
+  for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done on webgpu`);
+  const s = await lab(page, () => {
+    const st = globalThis.__tbarLab.useLab.getState();
+    return { backend: st.current.backend, sweep: st.current.sweep, timings: st.current.timings };
+  });
+  assert.equal(s.backend, 'webgpu', 'the run is recorded as a WebGPU run');
+  assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
+  assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
+  log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
+  await screenshot('webgpu-run');
+}
+
+/**
+ * Issue #7 from the lab itself: ?hub= points at the local Hub stand-in; a Hub model and CIFAR-10 load
+ * in their panels with progress, the cache fills, the experiment's first steps run on them; with the
+ * Hub stopped, a reload loads both again from the browser cache; a missing repo says so in the Model
+ * panel and keeps the loaded model; Clear cache empties it.
+ */
+export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screenshot }) {
+  const { startHubServer } = await import('./hubServer.mjs');
+  const hub = await startHubServer();
+  const small = { splits: { train: 200, val: 50, test: 100, forget: 50 }, attack: { epochs: 1, batchSize: 50, warmupSteps: 1 } };
+  const query = `?backend=wasm&hub=${encodeURIComponent(hub.baseUrl)}&model=hub:tbar-test/tiny-clip&data=cifar10&${blob(small)}`;
+  let stopped = false;
+  try {
+    await openLab(page, baseUrl, query);
+    await linkWasRead(page);
+    // Nothing loads by itself (a download): the panels wait for the user.
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'idle');
+    const seen = new Set();
+    const watch = setInterval(() => page.getByTestId('progress-model').textContent().then((t) => t && seen.add(t)).catch(() => {}), 50);
+    await page.getByTestId('load-model').click();
+    await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    clearInterval(watch);
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'done', await page.getByTestId('panel-model').textContent());
+    assert.match(await page.getByTestId('model-summary').textContent(), /tbar-test\/tiny-clip/);
+    assert.ok([...seen].some((t) => /model\.safetensors|MB/.test(t)), `download progress shown: ${[...seen].slice(0, 4).join(' | ')}`);
+    await page.getByTestId('load-data').click();
+    await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-data', 'data-status'), 'done', await page.getByTestId('panel-data').textContent());
+    assert.match(await page.getByTestId('data-summary').textContent(), /10 classes.*200 train.*airplane/s);
+    await waitAttr(page, 'cache-info', 'data-files', (v) => +v > 0);
+    log(`cache after the first load: ${await page.getByTestId('cache-info').textContent()}`);
+    // The experiment runs on them (zero-shot score + attack), with the memory plan shown first.
+    assert.equal(await attr(page, 'batch-plan-attack', 'data-kind'), 'fits');
+    await page.getByTestId('run-attack').click();
+    await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-attack', 'data-status'), 'done', await page.getByTestId('panel-attack').textContent());
+    await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model.png') });
+    await page.getByTestId('panel-data').screenshot({ path: path.join(SHOTS, 'lab--hub-data.png') });
+
+    // A repo that does not exist: the Model panel says so; the loaded model still works.
+    await lab(page, () => globalThis.__tbarLab.useLab.getState().setField('model.repo', 'tbar-test/no-such-model'));
+    await page.getByTestId('load-model').click();
+    await page.getByTestId('error-model').waitFor({ timeout: 60_000 });
+    const err = await page.getByTestId('error-model').textContent();
+    assert.match(err, /no-such-model/);
+    assert.match(err, /still in use/);
+    assert.match(err, /repository name/);
+    await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model-error.png') });
+    await lab(page, () => globalThis.__tbarLab.useLab.getState().setField('model.repo', 'tbar-test/tiny-clip'));
+
+    // Offline: stop the Hub, reload; both load again from the browser cache.
+    const before = hub.requests.length;
+    await hub.close();
+    stopped = true;
+    await openLab(page, baseUrl, query);
+    await page.getByTestId('load-model').click();
+    await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'done', await page.getByTestId('panel-model').textContent());
+    assert.match(await page.getByTestId('model-summary').textContent(), /from the browser cache/);
+    await page.getByTestId('load-data').click();
+    await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-data', 'data-status'), 'done', await page.getByTestId('panel-data').textContent());
+    assert.match(await page.getByTestId('data-summary').textContent(), /from the browser cache/);
+    assert.equal(hub.requests.length, before, 'no request reached the (stopped) Hub');
+    await screenshot('hub-offline');
+
+    await page.getByTestId('clear-cache').click();
+    await waitAttr(page, 'cache-info', 'data-files', (v) => v === '0');
+    assert.match(await page.getByTestId('cache-info').textContent(), /empty/);
+  } finally {
+    if (!stopped) await hub.close();
+  }
 }

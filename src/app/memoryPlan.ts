@@ -6,7 +6,7 @@
  */
 import type { BackendInfo } from '../engine/backend';
 import type { CLIPConfig } from '../engine/clip/config';
-import { chooseBatchSize, deviceBudget, MemoryPlanError } from '../engine/memory/plan';
+import { chooseBatchSize, deviceBudget, formatGiB, MemoryPlanError } from '../engine/memory/plan';
 import { fmtBytes } from './format';
 
 export interface BatchPlanView {
@@ -32,7 +32,7 @@ export function batchPlanView(
     return {
       kind: 'fits',
       batchSize: c.batchSize,
-      text: `Memory: one step at batch ${c.batchSize} needs ${fmtBytes(c.plan.peakBytes)} of ${fmtBytes(budget.totalBytes)} (${budget.source}).`,
+      text: `Memory: one training step at batch ${c.batchSize} needs ${fmtBytes(c.plan.peakBytes)} of the ${formatGiB(budget.totalBytes)} this backend may use (${budget.source}, less headroom).`,
     };
   } catch (e) {
     if (e instanceof MemoryPlanError) return { kind: 'cannot', batchSize: null, text: `This device cannot fine-tune this model: ${e.message}` };
