@@ -435,7 +435,7 @@ export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screensho
     const err = await page.getByTestId('error-model').textContent();
     assert.match(err, /no-such-model/);
     assert.match(err, /still in use/);
-    assert.match(err, /repository name/);
+    assert.match(err, /Load model failed: the repository or one of its files was not found/);
     await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model-error.png') });
     await lab(page, () => globalThis.__tbarLab.useLab.getState().setField('model.repo', 'tbar-test/tiny-clip'));
 

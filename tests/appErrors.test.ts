@@ -31,13 +31,14 @@ describe('errors in words a user can act on', () => {
 describe('errors of the real engine and the Hub', () => {
   const remote = (name: string, code: string, message: string) => new JobError({ name, code, message });
 
-  it('a Hub error keeps its own sentence and gets an action by code', () => {
-    const msg = 'openai/clip-vit-base-patch99 was not found on the Hub (HTTP 404). Nothing was replaced: the previously loaded model and data are still in use.';
+  it('a Hub error gets a headline by code and keeps its own sentence (what to do, nothing replaced)', () => {
+    const msg = 'config.json was not found (HTTP 404). Check the repo id and revision. Nothing was replaced: the previously loaded model and data are still in use.';
     const u = toUserError(remote('HubError', 'not-found', msg), 'Load model');
-    expect(u.title).toBe(msg);
-    expect(u.action).toMatch(/repository name/);
-    expect(toUserError(remote('HubError', 'network', 'fetch failed'), 'Load model').action).toMatch(/connection/);
-    expect(toUserError(remote('HubError', 'quota', 'quota exceeded'), 'Load data').action).toMatch(/Clear cache/);
+    expect(u.title).toBe('Load model failed: the repository or one of its files was not found.');
+    expect(u.action).toBe(msg);
+    expect(toUserError(remote('HubError', 'network', 'fetch failed'), 'Load model').title).toMatch(/could not be reached/);
+    expect(toUserError(remote('HubError', 'quota', 'quota exceeded'), 'Load data').title).toMatch(/no storage left/);
+    expect(toUserError(remote('HubError', 'some-new-code', 'odd'), 'Load data').title).toBe('Load data failed: see below.');
   });
 
   it('a memory plan that does not fit says so with the numbers and what to do', () => {

@@ -4,6 +4,7 @@ import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, TRIG
 import { decodeUrlState, encodeUrlState, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
+import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
 
 const state = (config: ExperimentConfig, extra: Partial<UrlState> = {}): UrlState => ({
   config,
@@ -176,12 +177,7 @@ describe('URL state', () => {
 });
 
 describe('app defaults vs the engine defaults', () => {
-  // The engine's experiment/defaults.ts lands with feat/engine; until then this comparison is skipped.
-  const path = '../src/engine/experiment/defaults';
-  const load = () => import(/* @vite-ignore */ path).catch(() => null);
-  it('the default experiment is the engine’s (when the engine has one)', async (ctx) => {
-    const engine = await load();
-    if (!engine?.defaultExperimentConfig) return ctx.skip();
-    expect(defaultExperimentConfig()).toEqual(engine.defaultExperimentConfig());
+  it('the default experiment is the engine’s', () => {
+    expect(defaultExperimentConfig()).toEqual(engineDefaults());
   });
 });

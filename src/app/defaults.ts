@@ -2,7 +2,7 @@
  * The experiment the lab opens with, and each trigger's paper defaults — without loading TensorFlow.js.
  *
  * The UI thread must not import the engine's trigger modules (they import tfjs, which lives in the
- * worker), so the trigger defaults are restated here; tests/appDefaults.test.ts checks them against
+ * worker), so the trigger defaults are restated here; tests/urlState.test.ts checks them against
  * the engine's `defaultTriggerConfig` so the two cannot drift apart.
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from '../engine/experiment/config';
@@ -80,7 +80,7 @@ const MICRO_RECIPE = { epochs: 4, batchSize: 64, lr: 3e-4, weightDecay: 0.1, war
  * schedules are the paper's (appendix A.2: AdamW, cosine, 3% poison, forget set disjoint from the
  * training split) scaled to a small model and a laptop CPU, exactly as the engine's
  * experiment/defaults.ts (which imports tfjs, so the UI thread cannot); tests/urlState.test.ts checks
- * the two are equal once that file is on the branch.
+ * the two are equal.
  */
 export function defaultExperimentConfig(): ExperimentConfig {
   return {

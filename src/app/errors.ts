@@ -19,22 +19,26 @@ const isOom = (code: string, msg: string) =>
   /out of memory|failed to allocate|allocation failed|exceeds.*(memory|limit)/i.test(msg) ||
   /\bOOM\b/.test(msg);
 
-/** What to do after each Hub/file loading failure (hub/errors.ts; its messages already say what happened). */
-const HUB_ACTION: Record<string, string> = {
-  'not-found': 'Check the repository name (owner/name, e.g. openai/clip-vit-base-patch32) and that it is public, then load again.',
-  'http-error': 'The server refused the download: try again in a minute, or use another mirror (?hub=).',
-  network: 'Check the connection (or the ?hub= mirror address), then load again. Files already downloaded stay cached.',
-  truncated: 'The download was cut off: load again (it resumes from the cache where it can).',
-  'wrong-content': 'The server sent something else than the file (a sign-in page?): check the mirror address and the repository.',
-  'not-safetensors': 'Pick a .safetensors checkpoint (PyTorch .bin files are not supported).',
-  'architecture-mismatch': 'Use the config.json that belongs to this checkpoint (or drop the checkpoint alone: the lab infers it).',
-  'weights-mismatch': 'Use the config.json that belongs to this checkpoint.',
-  'bad-config': 'This is not a CLIP checkpoint the lab can run: pick a CLIP (ViT) checkpoint.',
-  'bad-tokenizer': 'Add the tokenizer.json (or vocab.json and merges.txt) that came with the checkpoint.',
-  'missing-file': 'Pick the missing file as well (see the message), then load again.',
-  'bad-source': 'Check the repository name: owner/name.',
-  'bad-dataset': 'Check the files: one sub-folder per class, images that open in a browser.',
-  quota: 'Free some browser storage (Clear cache in the Model panel), then load again.',
+/**
+ * Headlines of the Hub/file loading failures (hub/errors.ts). The Hub's own message already says what
+ * happened in detail, what to do, and that the previous model is still in use: it is the action text.
+ */
+const HUB_TITLE: Record<string, string> = {
+  'not-found': 'the repository or one of its files was not found',
+  'http-error': 'the server refused the download',
+  network: 'the Hub (or the mirror) could not be reached',
+  truncated: 'the download was cut off',
+  'wrong-content': 'the server sent something other than the file',
+  'not-safetensors': 'the weights are not a safetensors file the lab can read',
+  'architecture-mismatch': 'the weights do not match config.json',
+  'weights-mismatch': 'the weights do not match config.json',
+  'bad-config': 'config.json is not a CLIP configuration the lab can run',
+  'bad-tokenizer': 'the tokenizer does not fit this checkpoint',
+  'missing-file': 'a file is missing',
+  'bad-source': 'the repository name is not valid',
+  'bad-dataset': 'the images or their labels could not be read',
+  quota: 'the browser has no storage left for the cache',
+  'out-of-memory': 'this device does not have the memory for this model',
 };
 
 export function toUserError(e: unknown, what: string): UserError {
@@ -51,12 +55,7 @@ export function toUserError(e: unknown, what: string): UserError {
     };
   }
   if (remote === 'HubError' && code !== 'cancelled') {
-    return {
-      code,
-      title: message,
-      action: HUB_ACTION[code] ?? 'Try again; if it keeps failing, report the message.',
-      detail: null,
-    };
+    return { code, title: `${what} failed: ${HUB_TITLE[code] ?? 'see below'}.`, action: message, detail: null };
   }
   if (code === 'invalid-config') {
     return {

@@ -341,7 +341,9 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
   set((s) => {
     const stages = { ...s.stages, [id]: { ...s.stages[id], status: 'running' as const, progress: null, error: null, startedAt: Date.now(), inWorker: false } };
     for (const d of dependents(id)) stages[d] = { ...stages[d], inWorker: false };
-    const cur = { ...s.current, [id]: null } as RunRecord;
+    // A result stage starts over; the model/data summaries stay until the new ones arrive (the class
+    // names keep showing while the data reloads, e.g. after a page reload).
+    const cur = (RESULT_STAGES.includes(id) ? { ...s.current, [id]: null } : { ...s.current }) as RunRecord;
     if (id === 'sweep') cur.sweepPoints = [];
     if (id === 'disentangle') cur.xiCells = [];
     if (id === 'ga') cur.gaPoints = [];

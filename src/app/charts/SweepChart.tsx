@@ -9,6 +9,21 @@ import { SvgLegend, type LegendItem } from './Legend';
 import { useChartFont } from './useChartFont';
 
 /**
+ * A label above a vertical reference line, kept inside the chart: anchored at its end near the right
+ * edge and at its start near the left one (a centred "selected α = 3" at α = 3 would be cut off).
+ */
+function edgeLabel(value: string, at: number, domain: [number, number], style: { fontSize: number; fill: string; fontWeight?: number }) {
+  const f = domain[1] > domain[0] ? (at - domain[0]) / (domain[1] - domain[0]) : 0.5;
+  const anchor = f > 0.8 ? 'end' : f < 0.2 ? 'start' : 'middle';
+  const dx = anchor === 'end' ? -4 : anchor === 'start' ? 4 : 0;
+  return (props: { viewBox?: { x?: number; y?: number } }) => (
+    <text x={(props.viewBox?.x ?? 0) + dx} y={(props.viewBox?.y ?? 0) - 7} textAnchor={anchor} {...style}>
+      {value}
+    </text>
+  );
+}
+
+/**
  * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
  * the sweep streams them. Vertical lines: the selected α (and the α the scrubber shows); horizontal:
  * the backdoored and zero-shot CA.
@@ -68,11 +83,11 @@ export function SweepChart({ height = 280 }: { height?: number }) {
           )}
           {shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9 && (
             <ReferenceLine x={shown} stroke={C.muted} strokeDasharray="4 3"
-              label={{ value: `viewing ${fmtAlpha(shown)}`, position: 'top', fontSize: fs.small, fill: C.muted }} />
+              label={edgeLabel(`viewing ${fmtAlpha(shown)}`, shown, domain, { fontSize: fs.small, fill: C.muted })} />
           )}
           {selected !== null && (
             <ReferenceLine x={selected} stroke={C.ink} strokeWidth={2} ifOverflow="extendDomain"
-              label={{ value: `selected α = ${fmtAlpha(selected)}`, position: 'top', fontSize: fs.label, fill: C.ink, fontWeight: 600 }}
+              label={edgeLabel(`selected α = ${fmtAlpha(selected)}`, selected, domain, { fontSize: fs.label, fill: C.ink, fontWeight: 600 })}
               className="selected-alpha" />
           )}
           <Line name="CA (clean accuracy)" type="monotone" dataKey="ca" stroke={C.ca} strokeWidth={2.4}
