@@ -153,8 +153,8 @@ let mockOptions: MockOptions | null = null;
 let generation = 0;
 let chainJob: JobHandle<JobName> | null = null;
 let chainCancelled = false;
-let previewJob: JobHandle<'previewTrigger'> | null = null;
-let predictJob: JobHandle<'predictSamples'> | null = null;
+/** The one preview / predictions job in flight (a newer request cancels the older). */
+const sideJobs: { preview?: JobHandle<'previewTrigger'> | null; predictions?: JobHandle<'predictSamples'> | null } = {};
 
 /** The engine worker's client (created by `start`). */
 export function engineClient(): WorkerClient {
@@ -261,21 +261,26 @@ let restarting = false;
 
 // ---- preview and predictions: debounced, the previous request cancelled
 
+/** Start a side job (not a stage) into state[key], cancelling the previous one; errors stay in key. */
+function sideJob<K extends 'previewTrigger' | 'predictSamples'>(key: 'preview' | 'predictions', what: string, start: () => JobHandle<K>) {
+  sideJobs[key]?.cancel();
+  const job = start();
+  (sideJobs as Record<string, JobHandle<JobName> | null | undefined>)[key] = job;
+  set((st) => ({ [key]: { ...st[key], status: 'running', error: null } }));
+  job.result.then(
+    (data) => sideJobs[key] === job && set({ [key]: { status: 'done', data, error: null } }),
+    (e) => {
+      if (sideJobs[key] !== job || isCancelled(e)) return;
+      restartIfCrashed(e);
+      set((st) => ({ [key]: { status: 'error', data: st[key].data, error: toUserError(e, what) } }));
+    },
+  );
+}
+
 const schedulePreview = debounce(() => {
   const s = get();
   if (!client || s.status !== 'ready' || !s.stages.data.inWorker) return;
-  previewJob?.cancel();
-  const job = client.start('previewTrigger', { config: s.config, count: 8 });
-  previewJob = job;
-  set((st) => ({ preview: { ...st.preview, status: 'running', error: null } }));
-  job.result.then(
-    (data) => previewJob === job && set({ preview: { status: 'done', data, error: null } }),
-    (e) => {
-      if (previewJob !== job || isCancelled(e)) return;
-      restartIfCrashed(e);
-      set((st) => ({ preview: { status: 'error', data: st.preview.data, error: toUserError(e, 'The trigger preview') } }));
-    },
-  );
+  sideJob('preview', 'The trigger preview', () => client!.start('previewTrigger', { config: s.config, count: 8 }));
 }, 200);
 
 export const predictionsAvailable = (s: LabState) => stageReady(s, 'tbar') && s.current.sweep !== null;
@@ -284,18 +289,7 @@ const schedulePredictions = debounce(() => {
   const s = get();
   if (!client || !predictionsAvailable(s)) return;
   const alpha = s.scrubAlpha ?? s.current.sweep!.alpha;
-  predictJob?.cancel();
-  const job = client.start('predictSamples', { config: s.config, alpha, count: 8 });
-  predictJob = job;
-  set((st) => ({ predictions: { ...st.predictions, status: 'running', error: null } }));
-  job.result.then(
-    (data) => predictJob === job && set({ predictions: { status: 'done', data, error: null } }),
-    (e) => {
-      if (predictJob !== job || isCancelled(e)) return;
-      restartIfCrashed(e);
-      set((st) => ({ predictions: { status: 'error', data: st.predictions.data, error: toUserError(e, 'The predictions') } }));
-    },
-  );
+  sideJob('predictions', 'The predictions', () => client!.start('predictSamples', { config: s.config, alpha, count: 8 }));
 }, 150);
 
 // ---- running stages
@@ -540,7 +534,7 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   async restartEngine(notice) {
     chainJob?.cancel();
-    previewJob = predictJob = null;
+    sideJobs.preview = sideJobs.predictions = null;
     set((s) => ({
       engineNotice: notice ?? null,
       stages: allStages((id) => {
