@@ -107,10 +107,10 @@ export function ModelPanel() {
       </fieldset>
       {summary && (
         <div className="stats stats-compact" data-testid="model-summary">
-          <Stat label="Model" value={summary.name} />
+          <Stat label="Model" value={summary.name} sub={summary.fromCache ? 'from the browser cache' : undefined} />
           <Stat label="Input" value={`${summary.imageSize} px`} sub={`patch ${summary.patchSize}`} />
           <Stat label="Vision tower" value={fmtCount(summary.visionParams)} sub={`of ${fmtCount(summary.params)} params`} />
-          <Stat label="Per image" value={fmtFlops(summary.flopsPerImage)} sub={summary.fromCache ? 'loaded from the browser cache' : undefined} />
+          <Stat label="Per image" value={fmtFlops(summary.flopsPerImage)} />
         </div>
       )}
       {summary?.warnings?.map((w, i) => (
