@@ -297,56 +297,43 @@ export class ExperimentSession {
    * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
    */
   tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
-    return this.exclusive(ctx.signal, async () => {
-      const { model, data } = await this.ready(config, 'tbar', ctx);
-      const backdoor = this.requireBackdoor(config, 'TBAR');
-      const m = model.loaded.model;
-      const S = m.config.vision_config.image_size;
-      const target = config.attack.target;
-      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
-      return this.withTrigger(config, async (trigger) => {
-        const ev = this.evalCtx(trigger, ctx.signal);
-        const run = await estimateTriggerVector({
-          model: m,
-          head: this.head!.tensor,
-          thetaB: backdoor.thetaB,
-          forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
-          hp,
-          seed: derivedSeed(config.seed, 'tbar/order'),
-          onProgress: ctx.progress,
-          signal: ctx.signal,
-          perEpoch: opts.perEpoch === false ? undefined : {
-            alphas: coarseGrid(config.sweep.alphas),
-            asrThreshold: config.sweep.asrThreshold,
-            score: {
-              val: async () => scoresOf(await scoreSplit(ev, data.splits.val, target)),
-              test: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
-            },
+    return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, train }) => {
+      const run = await estimateTriggerVector({
+        ...train,
+        hp,
+        onProgress: ctx.progress,
+        signal: ctx.signal,
+        perEpoch: opts.perEpoch === false ? undefined : {
+          alphas: coarseGrid(config.sweep.alphas),
+          asrThreshold: config.sweep.asrThreshold,
+          score: {
+            val: async () => scoresOf(await scoreSplit(ev, data.splits.val, target)),
+            test: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
           },
-        });
-        try {
-          const tauB = TaskVector.fromDifference(backdoor.thetaB, model.thetaPre);
-          let result: TbarResult;
-          try {
-            result = {
-              losses: run.losses,
-              perEpoch: run.perEpoch,
-              triggerNorm: await run.tauHat.norm(),
-              backdoorNorm: await tauB.norm(),
-              cosine: await run.tauHat.cosine(tauB),
-              ...(batchLimit && { batchLimit }),
-            };
-          } finally {
-            tauB.dispose();
-          }
-          this.dropTriggerVector();
-          this.triggerVector = { tauHat: run.tauHat, stamp: stampOf('tbar', config), result };
-          return result;
-        } catch (e) {
-          run.tauHat.dispose();
-          throw e;
-        }
+        },
       });
+      try {
+        const tauB = TaskVector.fromDifference(backdoor.thetaB, model.thetaPre);
+        let result: TbarResult;
+        try {
+          result = {
+            losses: run.losses,
+            perEpoch: run.perEpoch,
+            triggerNorm: await run.tauHat.norm(),
+            backdoorNorm: await tauB.norm(),
+            cosine: await run.tauHat.cosine(tauB),
+            ...(batchLimit && { batchLimit }),
+          };
+        } finally {
+          tauB.dispose();
+        }
+        this.dropTriggerVector();
+        this.triggerVector = { tauHat: run.tauHat, stamp: stampOf('tbar', config), result };
+        return result;
+      } catch (e) {
+        run.tauHat.dispose();
+        throw e;
+      }
     });
   }
 
@@ -434,30 +421,17 @@ export class ExperimentSession {
 
   /** Gradient ascent from θ_b on the forget set with TBAR's hyper-parameters; test CA/ASR per epoch. */
   gradientAscent(config: ExperimentConfig, ctx: StageContext<TrainProgress, GaPoint> = {}): Promise<GaResult> {
-    return this.exclusive(ctx.signal, async () => {
-      const { model, data } = await this.ready(config, 'gradientAscent', ctx);
-      const backdoor = this.requireBackdoor(config, 'gradient ascent');
-      const m = model.loaded.model;
-      const S = m.config.vision_config.image_size;
-      const target = config.attack.target;
-      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
-      return this.withTrigger(config, async (trigger) => {
-        const ev = this.evalCtx(trigger, ctx.signal);
-        const run = await gradientAscent({
-          model: m,
-          head: this.head!.tensor,
-          thetaB: backdoor.thetaB,
-          forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
-          hp,
-          epochs: config.ga.epochs,
-          seed: derivedSeed(config.seed, 'tbar/order'), // same forget-set order as TBAR
-          scoreTest: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
-          onProgress: ctx.progress,
-          onPoint: (p) => ctx.partial?.(p),
-          signal: ctx.signal,
-        });
-        return { points: run.points, ...(batchLimit && { batchLimit }) };
+    return this.forgetStage(config, 'gradient ascent', ctx, async ({ data, target, hp, batchLimit, ev, train }) => {
+      const run = await gradientAscent({
+        ...train, // same forget-set order as TBAR
+        hp,
+        epochs: config.ga.epochs,
+        scoreTest: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
+        onProgress: ctx.progress,
+        onPoint: (p) => ctx.partial?.(p),
+        signal: ctx.signal,
       });
+      return { points: run.points, ...(batchLimit && { batchLimit }) };
     });
   }
 
@@ -611,6 +585,40 @@ export class ExperimentSession {
       hp: { ...hp, batchSize: choice.batchSize },
       batchLimit: { used: choice.batchSize, requested: hp.batchSize, reason: choice.limitedBy ?? `batch ${hp.batchSize} does not fit this device` },
     };
+  }
+
+  /**
+   * The set-up TBAR and gradient ascent share: θ_b fresh, TBAR's recipe fitted to the device, the
+   * trigger, and the forget set (triggered forget images labelled with the target, eq. 4's D_t) in
+   * the same seeded order for both.
+   */
+  private forgetStage<T>(
+    config: ExperimentConfig,
+    needer: string,
+    ctx: { signal?: AbortSignal },
+    fn: (s: {
+      model: ModelState;
+      data: DataState;
+      backdoor: BackdoorState;
+      target: number;
+      hp: FinetuneConfig;
+      batchLimit?: BatchLimit;
+      ev: EvalContext;
+      train: { model: ClipModel; head: tf.Tensor2D; thetaB: WeightMap; forget: ReturnType<typeof forgetSet>; seed: number };
+    }) => Promise<T>,
+  ): Promise<T> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, needer, ctx);
+      const backdoor = this.requireBackdoor(config, needer);
+      const m = model.loaded.model;
+      const target = config.attack.target;
+      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
+      return this.withTrigger(config, (trigger) => {
+        const forget = forgetSet(data.splits.forget, target, { imageSize: m.config.vision_config.image_size, trigger });
+        const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
+        return fn({ model, data, backdoor, target, hp, batchLimit, ev: this.evalCtx(trigger, ctx.signal), train });
+      });
+    });
   }
 
   private requireBackdoor(config: ExperimentConfig, needer: string): BackdoorState {
