@@ -3,7 +3,8 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // The lab is a static single-page app; the engine runs in a module Web Worker.
-// Two entries: the lab (index.html) and the benchmark page (bench.html, driven by `npm run bench`).
+// Entries: the lab (index.html), the benchmark page (bench.html, driven by `npm run bench`) and the
+// Hub loader page (hub.html, driven by e2e/hub.spec.mjs and `npm run bench:hub`).
 export default defineConfig({
   plugins: [react()],
   base: './',
@@ -12,7 +13,12 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
     rolldownOptions: {
-      input: { main: resolve(import.meta.dirname, 'index.html'), bench: resolve(import.meta.dirname, 'bench.html') },
+      input: {
+        main: resolve(import.meta.dirname, 'index.html'),
+        bench: resolve(import.meta.dirname, 'bench.html'),
+        // hub.html: a thin page over the Hub loaders (issue #7), driven by e2e/hub.spec.mjs and bench/hub.mjs
+        hub: resolve(import.meta.dirname, 'hub.html'),
+      },
     },
   },
   server: { host: '127.0.0.1', port: 5173 },

@@ -1,25 +1,26 @@
 /**
  * The worker's job handlers (one per JobMap entry). Engine code does the work; handlers adapt it to
- * the protocol (progress, cancellation). Free of browser-only imports so tests can serve it in Node.
+ * the protocol. Every experiment job goes through one ExperimentSession (engine/experiment/session.ts),
+ * which holds the model, data, θ_pre, θ_b and τ̂_t, runs one job at a time and raises 'stale-stage'
+ * when a stage's input came from a different config. Free of browser-only imports so tests can serve
+ * it in Node.
  */
 import { selectBackend, type WasmPaths } from '../engine/backend';
 import { runSelfTest } from '../engine/selfTest';
-import type { Handler, Handlers } from './host';
-import type { JobName } from './protocol';
-
-/** Placeholder for a job whose engine side has not landed yet (issue #5): rejects with a clear code. */
-function notYet<K extends JobName>(job: K): Handler<K> {
-  return async () => {
-    throw Object.assign(new Error(`the '${job}' job is not implemented yet`), { code: 'not-implemented' });
-  };
-}
+import { ExperimentSession } from '../engine/experiment/session';
+import { BUILTIN_SOURCES, mergeSources, type FileSource, type SourceRegistry } from '../engine/experiment/sources';
+import type { Handlers } from './host';
 
 export interface JobEnv {
   /** Where the tfjs-wasm binaries are (the app passes Vite asset URLs; Node leaves it unset). */
   wasmPaths?: WasmPaths;
+  /** The app's static files (the built-in model): fetch relative to the app, or public/ in Node. */
+  files?: FileSource;
+  /** Extra model/data loaders (Hub, dropped files, CIFAR, folders), merged over the built-in ones. */
+  sources?: Partial<SourceRegistry>;
 }
 
-export function createHandlers(env: JobEnv = {}): Handlers {
+export function createHandlers(env: JobEnv = {}, session = new ExperimentSession({ sources: mergeSources(BUILTIN_SOURCES, env.sources ?? {}), files: env.files })): Handlers {
   return {
     init: (params) => selectBackend({ requested: params.backend, wasmPaths: env.wasmPaths }),
 
@@ -29,16 +30,20 @@ export function createHandlers(env: JobEnv = {}): Handlers {
         await ctx.checkpoint();
       }),
 
-    loadModel: notYet('loadModel'),
-    loadData: notYet('loadData'),
-    previewTrigger: notYet('previewTrigger'),
-    zeroShot: notYet('zeroShot'),
-    attack: notYet('attack'),
-    tbar: notYet('tbar'),
-    sweep: notYet('sweep'),
-    disentangle: notYet('disentangle'),
-    gradientAscent: notYet('gradientAscent'),
-    predictSamples: notYet('predictSamples'),
-    exportWeights: notYet('exportWeights'),
+    loadModel: (p, ctx) => session.loadModel(p.config, ctx),
+    loadData: (p, ctx) => session.loadData(p.config, ctx),
+    previewTrigger: (p, ctx) => session.previewTrigger(p.config, p.count, ctx),
+    zeroShot: (p, ctx) => session.zeroShot(p.config, ctx),
+    attack: (p, ctx) => session.attack(p.config, p.cleanBaseline, ctx),
+    tbar: (p, ctx) => session.tbar(p.config, ctx),
+    sweep: (p, ctx) => session.sweep(p.config, ctx),
+    disentangle: (p, ctx) => session.disentangle(p.config, ctx),
+    gradientAscent: (p, ctx) => session.gradientAscent(p.config, ctx),
+    predictSamples: (p, ctx) => session.predictSamples(p.config, p.alpha, p.count, ctx),
+    exportWeights: async (p, ctx) => {
+      const file = await session.exportWeights(p.config, p.what, p.alpha, ctx);
+      ctx.transfer(file.bytes.buffer);
+      return file;
+    },
   };
 }

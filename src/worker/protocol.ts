@@ -24,6 +24,7 @@ import type {
   ExportedFile,
   GaPoint,
   GaResult,
+  LoadProgress,
   ModelSummary,
   SamplePredictions,
   SweepPoint,
@@ -47,17 +48,8 @@ type ExperimentJob<R, P = EvalProgress, Q = never> = {
   partial: Q;
 };
 
-/** Load progress: bytes while downloading, tensors while uploading, prompts while embedding. */
-export interface LoadProgress {
-  phase: 'download' | 'parse' | 'upload' | 'text-head' | 'generate' | 'decode';
-  done: number;
-  total: number;
-  bytes?: number;
-  totalBytes?: number;
-  bytesPerSec?: number;
-  etaMs?: number;
-  message: string;
-}
+/** Load progress (defined beside the other result types so engine loaders can report it). */
+export type { LoadProgress } from '../engine/experiment/results';
 
 /** Every job the worker runs. `never` = the job sends no such messages. */
 export interface JobMap {

@@ -439,6 +439,32 @@ export class ClipModel {
   }
 
   /**
+   * Build from tensors that are already on the backend (HF names, HF shapes, float32), taking
+   * ownership of them: the streaming Hub loader (hub/loadModel.ts) uploads each tensor as it arrives
+   * and drops its Float32Array, so a checkpoint is never held twice on the CPU. Same strict check as
+   * fromStateDict; on a mismatch nothing is disposed (the caller still owns the tensors).
+   */
+  static fromTensors(config: CLIPConfig, tensors: Map<string, tf.Tensor>): ClipModel {
+    const expected = expectedTensorShapes(config);
+    const missing: string[] = [];
+    const unexpected: string[] = [];
+    const mismatched: { name: string; expected: number[]; got: number[] }[] = [];
+    for (const [name, shape] of expected) {
+      const t = tensors.get(name);
+      if (!t) missing.push(name);
+      else if (!sameShape(t.shape, shape)) mismatched.push({ name, expected: shape, got: [...t.shape] });
+      else if (t.dtype !== 'float32') throw new ClipWeightsError('weight-dtype', `${name}: expected float32, got ${t.dtype}`);
+    }
+    for (const name of tensors.keys()) if (!expected.has(name)) unexpected.push(name);
+    if (missing.length || unexpected.length || mismatched.length) {
+      throw new ClipWeightsError('state-dict-mismatch', describeMismatch(missing, unexpected, mismatched), missing, unexpected, mismatched);
+    }
+    const ordered = new Map<string, tf.Tensor>();
+    for (const name of expected.keys()) ordered.set(name, tensors.get(name)!);
+    return new ClipModel(config, ordered);
+  }
+
+  /**
    * A randomly initialised model, as HF `CLIPPreTrainedModel._init_weights` does it: normal weights
    * with HF's standard deviations (embeddings 0.02·f, class embedding D^-½·f, q/k/v D^-½·(2L)^-½·f,
    * out_proj D^-½·f, fc1 (2D)^-½·f, fc2 D^-½·(2L)^-½·f, projections D^-½·f), zero biases, LayerNorm

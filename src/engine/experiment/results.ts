@@ -4,6 +4,18 @@
  * Accuracies and rates are fractions in [0, 1].
  */
 
+/** Load progress of loadModel / loadData: bytes while downloading, tensors while uploading, prompts while embedding. */
+export interface LoadProgress {
+  phase: 'download' | 'parse' | 'upload' | 'text-head' | 'generate' | 'decode';
+  done: number;
+  total: number;
+  bytes?: number;
+  totalBytes?: number;
+  bytesPerSec?: number;
+  etaMs?: number;
+  message: string;
+}
+
 /** θ_pre as loaded. */
 export interface ModelSummary {
   name: string;

@@ -1,0 +1,101 @@
+/**
+ * Run a model on a split, clean or triggered, batched on the device, and score it (TBAR paper
+ * appendix A.2.1 "Evaluation"; SPEC "Metrics"):
+ *   CA  = accuracy of argmax zero-shot logits on the clean images of the split;
+ *   ASR = share of the triggered images whose TRUE class ≠ target that are predicted as the target
+ *         (target-class images are not run at all: they are not in ASR's denominator).
+ * Prediction = argmax (ties → lowest index), via metrics.predict. Cancellable between chunks of batches.
+ */
+import { tf } from '../tf';
+import type { ClipModel } from '../clip/model';
+import { zeroShotLogits } from '../clip/zeroshot';
+import { checkpoint } from '../cancel';
+import { modelBatch, type TriggerRows } from '../data/batches';
+import { withoutClass, type ImageSplit } from '../data/splits';
+import type { Trigger } from '../triggers/types';
+import type { Scores } from '../experiment/results';
+import { accuracy, attackSuccessRate, confusionMatrix, perClassAccuracy, predict } from './metrics';
+
+/** Evaluation batch size: small batches are fastest per image on wasm (cache), fine on WebGPU. */
+export const EVAL_BATCH_SIZE = 64;
+/** Batches per chunk between cancellation checks. */
+const CHUNK_BATCHES = 4;
+
+export interface EvalContext {
+  model: ClipModel;
+  /** Zero-shot head [C, E]. */
+  head: tf.Tensor2D;
+  /** Model input side S. */
+  imageSize: number;
+  trigger?: Trigger | null;
+  batchSize?: number;
+  signal?: AbortSignal;
+}
+
+/** Argmax predictions of the model's current weights on every example of `split`. */
+export async function predictSplit(ctx: EvalContext, split: ImageSplit, rows: TriggerRows = 'none'): Promise<Int32Array> {
+  const n = split.rows.length;
+  const bs = ctx.batchSize ?? EVAL_BATCH_SIZE;
+  const out = new Int32Array(n);
+  const chunk = bs * CHUNK_BATCHES;
+  for (let start = 0; start < n; start += chunk) {
+    await checkpoint(ctx.signal);
+    const m = Math.min(chunk, n - start);
+    const pred = await predict(m, bs, (local) => {
+      const idx = Int32Array.from(local, (i) => start + i);
+      const pixels = modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows });
+      return zeroShotLogits(ctx.model, ctx.head, pixels); // [n, C]
+    });
+    out.set(pred, start);
+  }
+  return out;
+}
+
+export interface DetailedScores extends Scores {
+  /** Clean images scored, and of the triggered ones: hits / count (count = images of class ≠ target). */
+  cleanCount: number;
+  asrHits: number;
+  asrCount: number;
+}
+
+/** CA on the clean split and ASR on its triggered non-target images. Needs ctx.trigger. */
+export async function scoreSplit(ctx: EvalContext, split: ImageSplit, target: number): Promise<DetailedScores> {
+  const clean = await predictSplit(ctx, split, 'none');
+  const asr = await asrOnSplit(ctx, split, target);
+  return { ca: accuracy(clean, split.labels), asr: asr.rate, cleanCount: clean.length, asrHits: asr.hits, asrCount: asr.count };
+}
+
+/** CA only. */
+export async function cleanAccuracy(ctx: EvalContext, split: ImageSplit): Promise<number> {
+  return accuracy(await predictSplit(ctx, split, 'none'), split.labels);
+}
+
+/** ASR only: triggered images of classes ≠ target, share predicted as target. */
+export async function asrOnSplit(ctx: EvalContext, split: ImageSplit, target: number): Promise<{ rate: number; hits: number; count: number }> {
+  if (!ctx.trigger) throw new Error('ASR needs a trigger');
+  const victims = withoutClass(split, target);
+  const pred = await predictSplit(ctx, victims, 'all');
+  return attackSuccessRate(pred, victims.labels, target);
+}
+
+export interface FullEvaluation {
+  scores: DetailedScores;
+  /** Per true class accuracy on the clean images (NaN for a class with no image). */
+  perClass: number[];
+  /** confusion[true][predicted] on the clean images. */
+  confusion: number[][];
+  cleanPred: Int32Array;
+}
+
+/** CA, ASR, per-class accuracy and confusion matrix on a split. */
+export async function evaluateSplit(ctx: EvalContext, split: ImageSplit, target: number, numClasses: number): Promise<FullEvaluation> {
+  const cleanPred = await predictSplit(ctx, split, 'none');
+  const asr = await asrOnSplit(ctx, split, target);
+  const pc = perClassAccuracy(cleanPred, split.labels, numClasses);
+  return {
+    scores: { ca: accuracy(cleanPred, split.labels), asr: asr.rate, cleanCount: cleanPred.length, asrHits: asr.hits, asrCount: asr.count },
+    perClass: pc.accuracy.map((a) => (a === null ? NaN : a)),
+    confusion: confusionMatrix(cleanPred, split.labels, numClasses).map((r) => Array.from(r)),
+    cleanPred,
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The default experiment: the built-in micro CLIP on the procedural shapes, BadNet, and the paper's
+ * recipe SCALED to that model and dataset. Every number that differs from the paper says how it maps.
+ *
+ * The paper (appendix A.2.1, frozen text tower, ViT-B/32; task_vectors' finetune.py defaults):
+ *   AdamW, lr 1e-5, weight decay 0.1, batch 128, cosine schedule with 500 warmup steps, global-norm
+ *   clipping at 1; CIFAR100: 43k train / 5k val / 2k forget / 10k test, 6 epochs (≈ 2000 steps, so the
+ *   warmup is ≈ 25% of the run), poison 3%, target 'orange'; TBAR "the same configurations";
+ *   gradient ascent "the same TBAR hyperparameters".
+ *
+ * The micro CLIP (public/models/micro-clip/card.md) is ~100× smaller than ViT-B/32 (vision width 96,
+ * 4 layers, patch 8 at 32 px) and was pretrained for minutes, not on 400M pairs, so:
+ *   - lr 1e-5 → MICRO_RECIPE.lr: a small transformer far from convergence needs larger steps; the
+ *     feasibility study (card.md) picked it as the largest rate that keeps clean CA stable;
+ *   - batch 128 → 64: the fastest per image on the wasm backend (tests, CPU-only machines);
+ *   - 500 warmup steps of ~2000 → the same ≈ 25% of the attack's steps;
+ *   - 43k/5k/2k/10k images → a few thousand / hundreds (the shapes generator is unbounded; the sizes
+ *     keep an attack + TBAR run in about a minute on one CPU core);
+ *   - weight decay 0.1, clipping 1, poison 3%, TBAR = attack hyper-parameters: as in the paper.
+ */
+import { defaultTriggerConfig } from '../triggers';
+import type { TriggerKind } from '../triggers/types';
+import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type FinetuneConfig } from './config';
+import { validateConfig } from './validate';
+
+/** The paper's fine-tuning recipe for ViT-B/32 (appendix A.2.1), for reference and for Hub models. */
+export const PAPER_RECIPE: FinetuneConfig = {
+  epochs: 6,
+  batchSize: 128,
+  lr: 1e-5,
+  weightDecay: 0.1,
+  warmupSteps: 500,
+  maxGradNorm: 1,
+};
+
+/** The paper's per-dataset split sizes for CIFAR100 (Table 4). */
+export const PAPER_SPLITS = { train: 43_000, val: 5_000, test: 10_000, forget: 2_000 };
+
+/** The micro CLIP's recipe (scaled from PAPER_RECIPE; see the file comment and card.md). */
+export const MICRO_RECIPE: FinetuneConfig = {
+  epochs: 4,
+  batchSize: 64,
+  lr: 3e-4,
+  weightDecay: 0.1,
+  warmupSteps: 25,
+  maxGradNorm: 1,
+};
+
+export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 500 };
+
+/** 0, step, 2·step, …, max (rounded to 1e-9 so the values print cleanly). */
+export function alphaGrid(max: number, step: number): number[] {
+  const n = Math.round(max / step);
+  return Array.from({ length: n + 1 }, (_, i) => Math.round(i * step * 1e9) / 1e9);
+}
+
+/** The default experiment (validated). `trigger`: which attack (paper constants, appendix A.1). */
+export function defaultExperimentConfig(trigger: TriggerKind = 'badnet', seed = 0): ExperimentConfig {
+  return validateConfig({
+    version: EXPERIMENT_CONFIG_VERSION,
+    seed,
+    model: { kind: 'builtin', id: 'micro-clip' },
+    data: { kind: 'shapes' },
+    splits: { ...MICRO_SPLITS },
+    templates: 'simple',
+    trigger: defaultTriggerConfig(trigger, seed),
+    attack: { ...MICRO_RECIPE, target: 0, poisonRate: 0.03 },
+    tbar: { ...MICRO_RECIPE },
+    sweep: {
+      alphas: alphaGrid(3, 0.1),
+      rule: 'known-trigger',
+      asrThreshold: 0.01,
+      caFloor: 0.9, // §6 / SPEC: 90% of the backdoored CA
+      window: 10, // §6: "typically 10 steps"
+    },
+    disentangle: { range: 2, levels: [5, 9, 17], samples: 200 },
+    ga: { epochs: 5 },
+  });
+}

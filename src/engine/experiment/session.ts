@@ -1,0 +1,647 @@
+/**
+ * The experiment session: the worker's state for one ExperimentConfig pipeline, and the one place the
+ * stages are wired together (the worker's job handlers are one-liners over it).
+ *
+ *   loadModel   → θ_pre (the model, its tokenizer, a copy of its vision tower)
+ *   loadData    → pools → train / val / test / forget splits (data/splits.ts)
+ *   (head)      → zero-shot head from the frozen text tower (built when model and data are there)
+ *   zeroShot    → θ_pre on the test split
+ *   attack      → θ_b: poisoned fine-tuning from θ_pre (optionally the clean baseline first)
+ *   tbar        → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve
+ *   sweep       → θ̂_c(α) = θ_b − α·τ̂_t (eq. 5) over the α grid, α selected, scored on test
+ *   disentangle → ξ(α_c, α_t) (eq. 2)
+ *   gradientAscent, predictSamples, previewTrigger, exportWeights
+ *
+ * Weights stay here (tensors never cross to the UI). Each stored output carries a stamp of the config
+ * parts it was made from (stages.ts); a stage whose input is missing or was made from different parts
+ * throws StaleStageError ('stale-stage') naming the stage to rerun. One job runs at a time: jobs queue
+ * on a lock (a queued job that is cancelled before its turn never starts). Every job sets the model
+ * weights it needs before it runs; none relies on what the previous job left in the live variables.
+ *
+ * Seeds: everything derives from config.seed (data, splits, poisoning, data order) and
+ * config.trigger.seed (patterns), so a run reproduces bit for bit on the same backend.
+ */
+import { tf } from '../tf';
+import { isVisionWeight } from '../clip/config';
+import type { ClipModel } from '../clip/model';
+import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE } from '../clip/templates';
+import { buildZeroShotHead } from '../clip/zeroshot';
+import { throwIfAborted } from '../cancel';
+import { range, rawBatch, toBytes, trainingSet, type BatchOptions } from '../data/batches';
+import { poisonTrainingSplit } from '../data/poison';
+import { headOf, makeSplits, withoutClass, type ExperimentSplits, type ImageSplit } from '../data/splits';
+import { writeSafetensors, type NamedTensor } from '../io/safetensors';
+import { createTrigger, describeTrigger } from '../triggers';
+import type { Trigger } from '../triggers/types';
+import { EVAL_BATCH_SIZE, evaluateSplit, predictSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
+import { finetuneVision } from '../train/finetune';
+import { gradientAscent } from '../train/gradientAscent';
+import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentanglement';
+import { coarseGrid, removalFigures, runSweep } from '../arithmetic/sweep';
+import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
+import { cloneWeights, disposeWeights, loadArithmetic, TaskVector, type WeightMap } from '../arithmetic/taskVector';
+import type { ExperimentConfig } from './config';
+import type {
+  AttackResult,
+  DataSummary,
+  DisentangleResult,
+  EvalProgress,
+  ExportedFile,
+  GaPoint,
+  GaResult,
+  ImageStrip,
+  LoadProgress,
+  ModelSummary,
+  SamplePredictions,
+  Scores,
+  SweepPoint,
+  SweepResult,
+  TbarResult,
+  TrainProgress,
+  TriggerPreview,
+  XiCell,
+  ZeroShotResult,
+} from './results';
+import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry } from './sources';
+import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
+import { validateConfig } from './validate';
+
+/** What a stage reports to (a JobContext satisfies it). */
+export interface StageContext<P = EvalProgress, Q = never> {
+  signal?: AbortSignal;
+  progress?(p: P): void;
+  partial?(q: Q): void;
+}
+
+export interface SessionOptions {
+  sources?: SourceRegistry;
+  files?: FileSource;
+  /** Evaluation batch size (default 64). */
+  evalBatchSize?: number;
+}
+
+interface ModelState {
+  loaded: LoadedModel;
+  stamp: Stamp;
+  /** θ_pre, vision tower. */
+  thetaPre: WeightMap;
+}
+
+interface DataState {
+  loaded: LoadedData;
+  splits: ExperimentSplits;
+  stamp: Stamp;
+}
+
+interface BackdoorState {
+  thetaB: WeightMap;
+  stamp: Stamp;
+  result: AttackResult;
+}
+
+interface TriggerVectorState {
+  tauHat: TaskVector;
+  stamp: Stamp;
+  result: TbarResult;
+}
+
+interface SweepState {
+  result: SweepResult;
+  stamp: Stamp;
+}
+
+const templatesOf = (c: ExperimentConfig): readonly string[] => (c.templates === 'imagenet80' ? IMAGENET_TEMPLATES : [SIMPLE_TEMPLATE]);
+
+export class ExperimentSession {
+  private readonly sources: SourceRegistry;
+  private readonly files: FileSource | undefined;
+  private readonly evalBatchSize: number;
+  private model: ModelState | null = null;
+  private data: DataState | null = null;
+  private head: { tensor: tf.Tensor2D; stamp: Stamp } | null = null;
+  private backdoor: BackdoorState | null = null;
+  private triggerVector: TriggerVectorState | null = null;
+  private sweepState: SweepState | null = null;
+  private lock: Promise<void> = Promise.resolve();
+
+  constructor(opts: SessionOptions = {}) {
+    this.sources = opts.sources ?? BUILTIN_SOURCES;
+    this.files = opts.files;
+    this.evalBatchSize = opts.evalBatchSize ?? EVAL_BATCH_SIZE;
+  }
+
+  // ---- jobs --------------------------------------------------------------------------------
+
+  /** θ_pre from config.model (kept when the same model is already loaded). */
+  loadModel(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}): Promise<ModelSummary> {
+    return this.exclusive(ctx.signal, async () => {
+      validateConfig(config);
+      if (!isFresh('loadModel', this.model?.stamp, config)) {
+        const loader = this.sources.models[config.model.kind];
+        if (!loader) throw new SourceError('unsupported-source', `no loader for model source '${config.model.kind}' in this build`);
+        const loaded = await loader(config.model, { files: this.files, signal: ctx.signal, progress: ctx.progress });
+        this.dropModel();
+        this.model = { loaded, stamp: stampOf('loadModel', config), thetaPre: cloneWeights(loaded.model) };
+      }
+      if (this.data && isFresh('loadData', this.data.stamp, config)) await this.ensureHead(config, ctx.progress, ctx.signal);
+      return this.modelSummary();
+    });
+  }
+
+  /** The pools of config.data, split by config.seed (kept when already loaded for the same parts). */
+  loadData(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}): Promise<DataSummary> {
+    return this.exclusive(ctx.signal, async () => {
+      validateConfig(config);
+      if (!isFresh('loadData', this.data?.stamp, config)) {
+        const loader = this.sources.data[config.data.kind];
+        if (!loader) throw new SourceError('unsupported-source', `no loader for data source '${config.data.kind}' in this build`);
+        const loaded = await loader(config.data, { seed: config.seed, splits: config.splits }, { files: this.files, signal: ctx.signal, progress: ctx.progress });
+        const splits = makeSplits(loaded.pools, config.splits, config.seed);
+        this.dropData();
+        this.data = { loaded, splits, stamp: stampOf('loadData', config) };
+      }
+      if (this.model && isFresh('loadModel', this.model.stamp, config)) await this.ensureHead(config, ctx.progress, ctx.signal);
+      return this.dataSummary();
+    });
+  }
+
+  /** A few clean and triggered validation images at model resolution (data's resolution without a model). */
+  previewTrigger(config: ExperimentConfig, count: number, ctx: StageContext<never> = {}): Promise<TriggerPreview> {
+    return this.exclusive(ctx.signal, async () => {
+      validateConfig(config);
+      const data = this.requireData(config, 'previewTrigger');
+      const S = this.model && isFresh('loadModel', this.model.stamp, config) ? this.model.loaded.model.config.vision_config.image_size : data.loaded.pools.train.imageSize;
+      const split = headOf(data.splits.val, count);
+      const trigger = createTrigger(config.trigger, S);
+      try {
+        const clean = await this.strip(split, { imageSize: S, rows: 'none' });
+        const triggered = await this.strip(split, { imageSize: S, trigger, rows: 'all' });
+        return { clean, triggered, description: describeTrigger(config.trigger, S) };
+      } finally {
+        trigger.dispose();
+      }
+    });
+  }
+
+  /** θ_pre on the test split: CA, the trigger's ASR (≈ chance for a clean model) and per-class accuracy. */
+  zeroShot(config: ExperimentConfig, ctx: StageContext<EvalProgress> = {}): Promise<ZeroShotResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'zeroShot', ctx);
+      model.loaded.model.setWeights(model.thetaPre);
+      return this.withTrigger(config, async (trigger) => {
+        ctx.progress?.({ done: 0, total: 1, message: 'θ_pre on the test split' });
+        const ev = await evaluateSplit(this.evalCtx(trigger, ctx.signal), data.splits.test, config.attack.target, data.loaded.pools.train.classNames.length);
+        ctx.progress?.({ done: 1, total: 1, message: 'done' });
+        return { test: { ca: ev.scores.ca, asr: ev.scores.asr }, perClass: ev.perClass };
+      });
+    });
+  }
+
+  /** Poisoned fine-tuning from θ_pre → θ_b (appendix A.1/A.2), optionally preceded by the clean baseline. */
+  attack(config: ExperimentConfig, cleanBaseline: boolean, ctx: StageContext<TrainProgress> = {}): Promise<AttackResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'attack', ctx);
+      const m = model.loaded.model;
+      const S = m.config.vision_config.image_size;
+      const train = data.splits.train;
+      const poison = poisonTrainingSplit(train.labels, config.attack.target, config.attack.poisonRate, derivedSeed(config.seed, 'poison'), data.loaded.pools.train.classNames.length);
+      const orderSeed = derivedSeed(config.seed, 'attack/order');
+      return this.withTrigger(config, async (trigger) => {
+        const ev = this.evalCtx(trigger, ctx.signal);
+        let cleanTest: Scores | undefined;
+        if (cleanBaseline) {
+          m.setWeights(model.thetaPre);
+          await finetuneVision({
+            model: m,
+            head: this.head!.tensor,
+            data: trainingSet(train, train.labels, { imageSize: S, rows: 'none' }),
+            hp: config.attack,
+            seed: orderSeed, // same data order and schedule as the attack, no poison
+            stage: 'clean',
+            onProgress: ctx.progress,
+            signal: ctx.signal,
+          });
+          cleanTest = scoresOf(await scoreSplit(ev, data.splits.test, config.attack.target));
+        }
+        m.setWeights(model.thetaPre);
+        const { losses } = await finetuneVision({
+          model: m,
+          head: this.head!.tensor,
+          data: trainingSet(train, poison.labels, { imageSize: S, trigger, rows: poison.mask }),
+          hp: config.attack,
+          seed: orderSeed,
+          stage: 'attack',
+          onProgress: ctx.progress,
+          signal: ctx.signal,
+        });
+        const thetaB = cloneWeights(m);
+        let test: Scores;
+        try {
+          test = scoresOf(await scoreSplit(ev, data.splits.test, config.attack.target));
+        } catch (e) {
+          disposeWeights(thetaB);
+          throw e;
+        }
+        const result: AttackResult = { test, cleanTest, losses, poisoned: poison.positions.length };
+        this.dropBackdoor();
+        this.backdoor = { thetaB, stamp: stampOf('attack', config), result };
+        return result;
+      });
+    });
+  }
+
+  /**
+   * Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3).
+   * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
+   */
+  tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'tbar', ctx);
+      const backdoor = this.requireBackdoor(config, 'TBAR');
+      const m = model.loaded.model;
+      const S = m.config.vision_config.image_size;
+      const target = config.attack.target;
+      return this.withTrigger(config, async (trigger) => {
+        const ev = this.evalCtx(trigger, ctx.signal);
+        const run = await estimateTriggerVector({
+          model: m,
+          head: this.head!.tensor,
+          thetaB: backdoor.thetaB,
+          forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
+          hp: config.tbar,
+          seed: derivedSeed(config.seed, 'tbar/order'),
+          onProgress: ctx.progress,
+          signal: ctx.signal,
+          perEpoch: opts.perEpoch === false ? undefined : {
+            alphas: coarseGrid(config.sweep.alphas),
+            asrThreshold: config.sweep.asrThreshold,
+            score: {
+              val: async () => scoresOf(await scoreSplit(ev, data.splits.val, target)),
+              test: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
+            },
+          },
+        });
+        try {
+          const tauB = TaskVector.fromDifference(backdoor.thetaB, model.thetaPre);
+          let result: TbarResult;
+          try {
+            result = {
+              losses: run.losses,
+              perEpoch: run.perEpoch,
+              triggerNorm: await run.tauHat.norm(),
+              backdoorNorm: await tauB.norm(),
+              cosine: await run.tauHat.cosine(tauB),
+            };
+          } finally {
+            tauB.dispose();
+          }
+          this.dropTriggerVector();
+          this.triggerVector = { tauHat: run.tauHat, stamp: stampOf('tbar', config), result };
+          return result;
+        } catch (e) {
+          run.tauHat.dispose();
+          throw e;
+        }
+      });
+    });
+  }
+
+  /** θ̂_c(α) = θ_b − α·τ̂_t (eq. 5) on the α grid, one partial per α; α by config.sweep.rule; test scores. */
+  sweep(config: ExperimentConfig, ctx: StageContext<EvalProgress, SweepPoint> = {}): Promise<SweepResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'sweep', ctx);
+      const backdoor = this.requireBackdoor(config, 'the sweep');
+      const tv = this.requireTriggerVector(config, 'the sweep');
+      const m = model.loaded.model;
+      const target = config.attack.target;
+      const s = config.sweep;
+      return this.withTrigger(config, async (trigger) => {
+        const ev = this.evalCtx(trigger, ctx.signal);
+        const t0 = performance.now();
+        const run = await runSweep({
+          ...s,
+          signal: ctx.signal,
+          evaluate: async (alpha) => {
+            loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
+            return scoresOf(await scoreSplit(ev, data.splits.val, target));
+          },
+          onPoint: (p, i) => {
+            ctx.partial?.(p);
+            const ms = performance.now() - t0;
+            ctx.progress?.({ done: i + 1, total: s.alphas.length, message: `α = ${p.alpha}`, etaMs: (ms / (i + 1)) * (s.alphas.length - i - 1) });
+          },
+        });
+        const alpha = run.selection.alpha;
+        loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]);
+        const test = scoresOf(await scoreSplit(ev, data.splits.test, target));
+        const backdoored = backdoor.result.test; // θ_b on the same test split, scored by the attack stage
+        const result: SweepResult = {
+          points: run.points,
+          rule: s.rule,
+          alpha,
+          test,
+          backdoored,
+          ...removalFigures(backdoored, test),
+          satisfied: run.selection.satisfied,
+        };
+        this.sweepState = { result, stamp: stampOf('sweep', config) };
+        return result;
+      });
+    });
+  }
+
+  /** ξ(α_c, α_t) of eq. 2 on [−range, range]², coarse to fine, one partial per cell. */
+  disentangle(config: ExperimentConfig, ctx: StageContext<EvalProgress, XiCell> = {}): Promise<DisentangleResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'disentangle', ctx);
+      const backdoor = this.requireBackdoor(config, 'the disentanglement error');
+      const tv = this.requireTriggerVector(config, 'the disentanglement error');
+      requireFresh('sweep', this.sweepState?.stamp, config, 'the disentanglement error (α* = smallest α with ASR = 0)');
+      const star = alphaStar(this.sweepState!.result.points);
+      const m = model.loaded.model;
+      const d = config.disentangle;
+      const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
+      try {
+        return await this.withTrigger(config, async (trigger) => {
+          const ev = this.evalCtx(trigger, ctx.signal);
+          const images = headOf(data.splits.val, d.samples); // the same images, clean and triggered
+          const grid = await runDisentanglement({
+            range: d.range,
+            levels: d.levels,
+            signal: ctx.signal,
+            onCell: (c) => ctx.partial?.(c),
+            onProgress: ctx.progress,
+            predict: async (alphaC, alphaT) => {
+              loadArithmetic(m, model.thetaPre, [
+                [tauC, alphaC],
+                [tauT, alphaT],
+              ]);
+              return { clean: await predictSplit(ev, images, 'none'), triggered: await predictSplit(ev, images, 'all') };
+            },
+          });
+          return { alphaStar: star.alpha, alphaStarExact: star.exact, range: d.range, size: grid.size, cells: grid.cells };
+        });
+      } finally {
+        tauC.dispose();
+        tauT.dispose();
+      }
+    });
+  }
+
+  /** Gradient ascent from θ_b on the forget set with TBAR's hyper-parameters; test CA/ASR per epoch. */
+  gradientAscent(config: ExperimentConfig, ctx: StageContext<TrainProgress, GaPoint> = {}): Promise<GaResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'gradientAscent', ctx);
+      const backdoor = this.requireBackdoor(config, 'gradient ascent');
+      const m = model.loaded.model;
+      const S = m.config.vision_config.image_size;
+      const target = config.attack.target;
+      return this.withTrigger(config, async (trigger) => {
+        const ev = this.evalCtx(trigger, ctx.signal);
+        const run = await gradientAscent({
+          model: m,
+          head: this.head!.tensor,
+          thetaB: backdoor.thetaB,
+          forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
+          hp: config.tbar,
+          epochs: config.ga.epochs,
+          seed: derivedSeed(config.seed, 'tbar/order'), // same forget-set order as TBAR
+          scoreTest: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
+          onProgress: ctx.progress,
+          onPoint: (p) => ctx.partial?.(p),
+          signal: ctx.signal,
+        });
+        return { points: run.points };
+      });
+    });
+  }
+
+  /** θ̂_c(α) on the first `count` test images whose class ≠ target, clean and triggered. */
+  predictSamples(config: ExperimentConfig, alpha: number, count: number, ctx: StageContext<never> = {}): Promise<SamplePredictions> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'predictSamples', ctx);
+      const backdoor = this.requireBackdoor(config, 'predictSamples');
+      const m = model.loaded.model;
+      const S = m.config.vision_config.image_size;
+      if (alpha !== 0) loadArithmetic(m, backdoor.thetaB, [[this.requireTriggerVector(config, `predictSamples at α = ${alpha}`).tauHat, -alpha]]);
+      else m.setWeights(backdoor.thetaB);
+      const images = headOf(withoutClass(data.splits.test, config.attack.target), count);
+      return this.withTrigger(config, async (trigger) => {
+        const ev = this.evalCtx(trigger, ctx.signal);
+        return {
+          alpha,
+          clean: await this.strip(images, { imageSize: S, rows: 'none' }),
+          triggered: await this.strip(images, { imageSize: S, trigger, rows: 'all' }),
+          cleanPred: Array.from(await predictSplit(ev, images, 'none')),
+          triggeredPred: Array.from(await predictSplit(ev, images, 'all')),
+        };
+      });
+    });
+  }
+
+  /**
+   * safetensors in HF layout: the cleaned model θ_b − α·τ̂_t (α: the given one, else the sweep's),
+   * θ_b, or τ̂_t (vision tower tensors only). __metadata__ holds the config JSON.
+   */
+  exportWeights(config: ExperimentConfig, what: 'cleaned' | 'backdoored' | 'trigger-vector', alpha?: number, ctx: StageContext<never> = {}): Promise<ExportedFile> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model } = await this.ready(config, 'exportWeights', ctx);
+      const m = model.loaded.model;
+      const backdoor = this.requireBackdoor(config, 'exportWeights');
+      const meta: Record<string, string> = { format: 'pt', 'tbar.config': stableJson(config), 'tbar.what': what };
+      let tensors: NamedTensor[];
+      let a: number | undefined;
+      if (what === 'trigger-vector') {
+        const tv = this.requireTriggerVector(config, 'exporting the trigger vector');
+        tensors = [];
+        for (const [name, t] of tv.tauHat.tensors) tensors.push({ name, shape: [...t.shape], data: (await t.data()) as Float32Array });
+      } else {
+        if (what === 'cleaned') {
+          if (alpha === undefined) requireFresh('sweep', this.sweepState?.stamp, config, 'exporting the cleaned model without an explicit α');
+          const chosen = alpha ?? this.sweepState!.result.alpha;
+          a = chosen;
+          loadArithmetic(m, backdoor.thetaB, [[this.requireTriggerVector(config, 'exporting the cleaned model').tauHat, -chosen]]);
+          meta['tbar.alpha'] = String(chosen);
+        } else {
+          m.setWeights(backdoor.thetaB);
+        }
+        tensors = await m.toStateDict();
+      }
+      const bytes = writeSafetensors(tensors, meta);
+      const base = model.loaded.name.split(' ')[0];
+      const fileName = `${base}-${what === 'cleaned' ? `cleaned-alpha${a}` : what}.safetensors`;
+      return { fileName, mimeType: 'application/octet-stream', bytes };
+    });
+  }
+
+  /** Free every tensor the session holds. */
+  dispose(): void {
+    this.dropModel();
+    this.dropData();
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  private dropSweep(): void {
+    this.sweepState = null;
+  }
+
+  private dropTriggerVector(): void {
+    this.triggerVector?.tauHat.dispose();
+    this.triggerVector = null;
+    this.dropSweep();
+  }
+
+  private dropBackdoor(): void {
+    if (this.backdoor) disposeWeights(this.backdoor.thetaB);
+    this.backdoor = null;
+    this.dropTriggerVector();
+  }
+
+  private dropHead(): void {
+    this.head?.tensor.dispose();
+    this.head = null;
+    this.dropBackdoor();
+  }
+
+  private dropModel(): void {
+    this.dropHead();
+    if (this.model) {
+      disposeWeights(this.model.thetaPre);
+      this.model.loaded.model.dispose();
+    }
+    this.model = null;
+  }
+
+  private dropData(): void {
+    this.dropHead();
+    this.data = null;
+  }
+
+  /** Run `fn` when every earlier job has finished; a job cancelled while queued never starts. */
+  private async exclusive<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const prev = this.lock;
+    let release!: () => void;
+    this.lock = new Promise<void>((r) => (release = r));
+    try {
+      await prev;
+      throwIfAborted(signal);
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  private requireData(config: ExperimentConfig, needer: string): DataState {
+    requireFresh('loadData', this.data?.stamp, config, needer);
+    return this.data!;
+  }
+
+  /** Model and data loaded for this config, head built, config valid for the data. */
+  private async ready(config: ExperimentConfig, needer: string, ctx: { signal?: AbortSignal }): Promise<{ model: ModelState; data: DataState }> {
+    const data = this.requireData(config, needer);
+    validateConfig(config, { numClasses: data.loaded.pools.train.classNames.length });
+    requireFresh('loadModel', this.model?.stamp, config, needer);
+    await this.ensureHead(config, undefined, ctx.signal);
+    return { model: this.model!, data };
+  }
+
+  private async ensureHead(config: ExperimentConfig, progress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<void> {
+    if (this.head && isFresh('head', this.head.stamp, config)) return;
+    const { model, tokenizer } = this.model!.loaded;
+    const classNames = this.data!.loaded.pools.train.classNames;
+    const L = Math.min(77, model.config.text_config.max_position_embeddings);
+    const templates = templatesOf(config);
+    const total = classNames.length * templates.length;
+    progress?.({ phase: 'text-head', done: 0, total, message: 'embedding the class prompts (zero-shot head)' });
+    throwIfAborted(signal);
+    const tensor = await buildZeroShotHead(model, (texts) => tokenizer.tokenize(texts, L), classNames, templates, {
+      onProgress: (done, tot) => progress?.({ phase: 'text-head', done, total: tot, message: 'embedding the class prompts (zero-shot head)' }),
+    });
+    this.head?.tensor.dispose(); // stage outputs made with the old head are told apart by their stamps
+    this.head = { tensor, stamp: stampOf('head', config) };
+  }
+
+  private requireBackdoor(config: ExperimentConfig, needer: string): BackdoorState {
+    requireFresh('attack', this.backdoor?.stamp, config, needer);
+    return this.backdoor!;
+  }
+
+  private requireTriggerVector(config: ExperimentConfig, needer: string): TriggerVectorState {
+    requireFresh('tbar', this.triggerVector?.stamp, config, needer);
+    return this.triggerVector!;
+  }
+
+  private async withTrigger<T>(config: ExperimentConfig, fn: (t: Trigger) => Promise<T>): Promise<T> {
+    const trigger = createTrigger(config.trigger, this.model!.loaded.model.config.vision_config.image_size);
+    try {
+      return await fn(trigger);
+    } finally {
+      trigger.dispose();
+    }
+  }
+
+  private evalCtx(trigger: Trigger, signal?: AbortSignal): EvalContext {
+    const model = this.model!.loaded.model;
+    return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize: this.evalBatchSize, signal };
+  }
+
+  private async strip(split: ImageSplit, opts: BatchOptions): Promise<ImageStrip> {
+    const raw = rawBatch(split, range(split.rows.length), opts);
+    try {
+      return { size: opts.imageSize, count: split.rows.length, pixels: await toBytes(raw), labels: Array.from(split.labels) };
+    } finally {
+      raw.dispose();
+    }
+  }
+
+  private modelSummary(): ModelSummary {
+    const m: ClipModel = this.model!.loaded.model;
+    const v = m.config.vision_config;
+    return {
+      name: this.model!.loaded.name,
+      imageSize: v.image_size,
+      patchSize: v.patch_size,
+      params: m.numParams(),
+      visionParams: m.numParams(isVisionWeight),
+      flopsPerImage: m.flopsPerImage(),
+    };
+  }
+
+  private dataSummary(): DataSummary {
+    const d = this.data!;
+    const p = d.loaded.pools.train;
+    const s = d.splits;
+    return {
+      name: d.loaded.name,
+      classNames: [...p.classNames],
+      imageSize: p.imageSize,
+      counts: { train: s.train.rows.length, val: s.val.rows.length, test: s.test.rows.length, forget: s.forget.rows.length },
+    };
+  }
+
+  // ---- for tests and scripts ----------------------------------------------------------------
+
+  /** The live model (tests; weights are whatever the last job left). */
+  get clipModel(): ClipModel | null {
+    return this.model?.loaded.model ?? null;
+  }
+
+  /** Copies of the stage outputs' vision weights (tests: hashes, algebra checks). Caller disposes. */
+  snapshot(which: 'thetaPre' | 'thetaB' | 'tauHat'): WeightMap | null {
+    const src = which === 'thetaPre' ? this.model?.thetaPre : which === 'thetaB' ? this.backdoor?.thetaB : this.triggerVector?.tauHat.tensors;
+    if (!src) return null;
+    const out = new Map<string, tf.Tensor>();
+    for (const [n, t] of src) out.set(n, tf.clone(t));
+    return out;
+  }
+
+  /** The splits in use (tests). */
+  get splits(): ExperimentSplits | null {
+    return this.data?.splits ?? null;
+  }
+}
+
+function scoresOf(s: Scores): Scores {
+  return { ca: s.ca, asr: s.asr };
+}

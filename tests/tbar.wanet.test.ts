@@ -1,0 +1,18 @@
+/**
+ * WaNet backdoor on the micro CLIP + shapes, then TBAR (one file per trigger so Vitest runs them in
+ * parallel). Floors that catch a broken implementation (issue #5): the attack reaches ASR ≥ 90% with
+ * clean accuracy within 3 points of clean fine-tuning; TBAR removes ≥ 90% of the ASR and retains ≥ 85%
+ * of the backdoored CA (the paper reaches ≥ 98% removed with ≈ 96% retained).
+ */
+import { describe, expect, it } from 'vitest';
+import { runTbarCase, tbarTestConfig } from './util/tbarCase';
+
+describe('TBAR against WaNet (micro CLIP, shapes)', () => {
+  it('backdoors, then removes the backdoor', async () => {
+    const r = await runTbarCase(tbarTestConfig('wanet'));
+    expect(r.attack.test.asr).toBeGreaterThanOrEqual(0.9);
+    expect(Math.abs(r.attack.test.ca - r.attack.cleanTest!.ca)).toBeLessThanOrEqual(0.03);
+    expect(r.sweep.asrRemoved).toBeGreaterThanOrEqual(0.9);
+    expect(r.sweep.caRetained).toBeGreaterThanOrEqual(0.85);
+  });
+});

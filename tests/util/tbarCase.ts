@@ -1,0 +1,67 @@
+/**
+ * One TBAR experiment on the micro CLIP and the shapes, as the per-trigger tests run it: θ_pre
+ * zero-shot, clean fine-tuning, the backdoor attack, TBAR, the α sweep (known trigger) — all through
+ * the experiment session the worker uses. Prints the table row and the timings.
+ */
+import { ExperimentSession } from '../../src/engine/experiment/session';
+import { alphaGrid, defaultExperimentConfig } from '../../src/engine/experiment/defaults';
+import type { ExperimentConfig } from '../../src/engine/experiment/config';
+import type { AttackResult, SweepResult, TbarResult, ZeroShotResult } from '../../src/engine/experiment/results';
+import type { TriggerKind } from '../../src/engine/triggers/types';
+import { nodeFileSource } from './nodeFiles';
+
+/** The per-trigger test's configuration: the defaults with CI-sized splits. */
+export function tbarTestConfig(trigger: TriggerKind): ExperimentConfig {
+  const c = defaultExperimentConfig(trigger, 0);
+  c.splits = { train: 2000, val: 300, test: 600, forget: 300 };
+  c.sweep.alphas = alphaGrid(3, 0.25);
+  return c;
+}
+
+export interface TbarCase {
+  config: ExperimentConfig;
+  zeroShot: ZeroShotResult;
+  attack: AttackResult;
+  tbar: TbarResult;
+  sweep: SweepResult;
+  seconds: Record<string, number>;
+}
+
+export async function runTbarCase(config: ExperimentConfig, opts: { perEpoch?: boolean } = {}): Promise<TbarCase> {
+  const session = new ExperimentSession({ files: nodeFileSource() });
+  const seconds: Record<string, number> = {};
+  const time = async <T>(k: string, f: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const r = await f();
+    seconds[k] = Math.round((performance.now() - t0) / 100) / 10;
+    return r;
+  };
+  try {
+    await time('load', async () => {
+      await session.loadModel(config);
+      await session.loadData(config);
+    });
+    const zeroShot = await time('zeroShot', () => session.zeroShot(config));
+    const attack = await time('attack+clean', () => session.attack(config, true));
+    const tbar = await time('tbar', () => session.tbar(config, {}, { perEpoch: opts.perEpoch ?? false }));
+    const sweep = await time('sweep', () => session.sweep(config));
+    const r = { config, zeroShot, attack, tbar, sweep, seconds };
+    console.log(formatCase(r));
+    return r;
+  } finally {
+    session.dispose();
+  }
+}
+
+const pct = (x: number) => (100 * x).toFixed(1);
+
+export function formatCase(r: TbarCase): string {
+  const { attack: a, sweep: s } = r;
+  return (
+    `${r.config.trigger.kind}: zero-shot CA ${pct(r.zeroShot.test.ca)} | clean FT CA ${pct(a.cleanTest!.ca)} | ` +
+    `backdoored CA ${pct(a.test.ca)} ASR ${pct(a.test.asr)} | TBAR α ${s.alpha} CA ${pct(s.test.ca)} ASR ${pct(s.test.asr)} | ` +
+    `removed ${pct(s.asrRemoved)}% retained ${pct(s.caRetained)}% | ‖τ̂_t‖ ${r.tbar.triggerNorm.toFixed(3)} ‖τ_b‖ ${r.tbar.backdoorNorm.toFixed(3)} cos ${r.tbar.cosine.toFixed(3)}\n` +
+    `  sweep (val CA/ASR): ${s.points.map((p) => `${p.alpha}:${pct(p.val.ca)}/${pct(p.val.asr)}`).join(' ')}\n` +
+    `  seconds: ${JSON.stringify(r.seconds)}`
+  );
+}
