@@ -1,45 +1,40 @@
 /**
- * The built-in micro CLIP (public/models/micro-clip), loaded exactly like a real checkpoint: its
- * config.json parses as a HF CLIPModel config, its WordLevel tokenizer covers the class names and
- * prompt templates without unknown words, and zero-shot classification through the text tower reaches
- * the accuracy card.md promises on procedural test images (and at least 3× chance).
+ * The built-in micro CLIP (public/models/micro-clip), loaded exactly like a real checkpoint (the
+ * app's builtinModelLoader → loadClipFolder → clip/load.ts, its own tokenizer.json): its config.json
+ * parses as a HF CLIPModel config, its WordLevel tokenizer covers the class names and prompt
+ * templates without unknown words, and zero-shot classification through the text tower reaches the
+ * accuracy card.md promises on 500 procedural test images (and at least 3× chance).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseClipConfig } from '../src/engine/clip/config';
-import { loadClipFromFiles } from '../src/engine/clip/load';
-import { ClipTokenizer } from '../src/engine/clip/tokenizer';
-import { buildZeroShotHead } from '../src/engine/clip/zeroshot';
 import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE, fillTemplate } from '../src/engine/clip/templates';
-import { normalize } from '../src/engine/clip/preprocess';
-import { zeroShotLogits } from '../src/engine/clip/zeroshot';
-import { DEFAULT_SHAPE_CLASSES, SHAPE_CLASSES, generateShapes } from '../src/engine/data/shapes';
-import { accuracy, predict } from '../src/engine/eval/metrics';
-import { tf } from '../src/engine/tf';
+import { SHAPE_CLASSES } from '../src/engine/data/shapes';
+import { ExperimentSession } from '../src/engine/experiment/session';
+import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { MICRO_CLIP_DIR } from '../src/engine/experiment/sources';
+import { loadMicroClip } from './util/micro';
+import { nodeFileSource, PUBLIC_DIR } from './util/nodeFiles';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../public/models/micro-clip');
-const read = (name: string) => fs.readFileSync(path.join(dir, name));
+const read = (name: string) => fs.readFileSync(path.join(PUBLIC_DIR, MICRO_CLIP_DIR, name));
 
 /** The zero-shot accuracy card.md states this test checks ("requires zero-shot accuracy ≥ X%"). */
 function cardThreshold(): number {
-  const card = read('card.md').toString('utf8');
-  const m = /requires zero-shot accuracy ≥ (\d+(?:\.\d+)?)%/.exec(card);
+  const m = /requires zero-shot accuracy ≥ (\d+(?:\.\d+)?)%/.exec(read('card.md').toString('utf8'));
   if (!m) throw new Error('card.md does not state the zero-shot accuracy threshold ("requires zero-shot accuracy ≥ X%")');
   return Number(m[1]) / 100;
 }
 
-describe('micro CLIP (public/models/micro-clip)', () => {
+describe('micro CLIP (public/models/micro-clip)', async () => {
   const configJson = JSON.parse(read('config.json').toString('utf8'));
-  const tokenizer = ClipTokenizer.fromJSON(read('tokenizer.json').toString('utf8'));
-  const model = loadClipFromFiles({ config: configJson, weights: read('model.safetensors') });
+  const { model, tokenizer } = await loadMicroClip();
   afterAll(() => model.dispose());
 
   it('config.json is a Hugging Face CLIPModel config', () => {
-    const c = parseClipConfig(configJson);
     expect(configJson.model_type).toBe('clip');
     expect(configJson.architectures).toEqual(['CLIPModel']);
+    const c = parseClipConfig(configJson);
     expect(c.vision_config.image_size % c.vision_config.patch_size).toBe(0);
     expect(model.config).toEqual(c);
   });
@@ -64,23 +59,22 @@ describe('micro CLIP (public/models/micro-clip)', () => {
 
   it('zero-shot accuracy on 500 procedural test images reaches card.md’s threshold and 3× chance', async () => {
     const threshold = cardThreshold();
-    const chance = 1 / DEFAULT_SHAPE_CLASSES;
-    expect(threshold).toBeGreaterThanOrEqual(3 * chance);
-    const S = model.config.vision_config.image_size;
-    const test = generateShapes({ split: 'test', seed: 0, count: 500, imageSize: S });
-    const ctx = tokenizer.checkTextConfig(model.config.text_config);
-    const head = await buildZeroShotHead(model, (t) => tokenizer.tokenize(t, ctx), test.classNames, IMAGENET_TEMPLATES);
-    const pred = await predict(test.count, 250, (idx) => {
-      const per = S * S * 3;
-      const buf = new Float32Array(idx.length * per);
-      idx.forEach((i, k) => {
-        for (let j = 0; j < per; j++) buf[k * per + j] = test.images[i * per + j] / 255;
-      });
-      return zeroShotLogits(model, head, normalize(tf.tensor4d(buf, [idx.length, S, S, 3])));
-    });
-    head.dispose();
-    const acc = accuracy(pred, test.labels);
-    expect(acc).toBeGreaterThanOrEqual(threshold);
-    expect(acc).toBeGreaterThanOrEqual(3 * chance);
+    // The lab's default experiment (the app's loaders, 'a photo of a {}.', shapes seed 0), test split of 500.
+    const config = defaultExperimentConfig('badnet', 0);
+    config.splits = { train: 1, val: 1, forget: 1, test: 500 };
+    const session = new ExperimentSession({ files: nodeFileSource() });
+    try {
+      await session.loadModel(config);
+      const data = await session.loadData(config);
+      expect(data.counts.test).toBe(500);
+      const chance = 1 / data.classNames.length;
+      expect(threshold).toBeGreaterThanOrEqual(3 * chance);
+      const { test } = await session.zeroShot(config);
+      console.log(`micro CLIP zero-shot on 500 test images: ${(100 * test.ca).toFixed(1)}% (card threshold ${(100 * threshold).toFixed(1)}%)`);
+      expect(test.ca).toBeGreaterThanOrEqual(threshold);
+      expect(test.ca).toBeGreaterThanOrEqual(3 * chance);
+    } finally {
+      session.dispose();
+    }
   });
 });

@@ -1,54 +1,57 @@
 /**
- * card.md of the micro CLIP, written by the build from its measurements; the TBAR feasibility table
- * comes from tbar-study.json (scripts/micro-tbar-study.ts) when it was made for these exact weights.
+ * card.md of the micro CLIP, written by the build from its measurements (build.json holds the same
+ * numbers). tests/microClip.test.ts reads the zero-shot threshold from the sentence
+ * "requires zero-shot accuracy ≥ X%".
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import type { CLIPConfig } from '../../src/engine/clip/config';
+import type { FinetuneConfig } from '../../src/engine/experiment/config';
+import type { SplitConfig } from '../../src/engine/experiment/config';
 import { DEFAULT_CAPTION_NOISE, SHAPE_SYNONYMS } from './captions';
 import type { MicroArch } from './model';
-import { BUILD, EVAL, FINETUNE_RECIPE } from './recipe';
-import type { Throughput } from './speed';
-import { renderStudy, type TbarStudy } from './study';
+import { BUILD, EVAL } from './recipe';
 
 export interface BuildReport {
   arch: MicroArch;
-  config: CLIPConfig;
   vocabSize: number;
   params: { total: number; vision: number };
   flopsPerImage: number;
   steps: number;
   seed: number;
-  zeroShot: Record<string, number>;
+  /** Mean pretraining loss over the last 50 steps. */
+  finalLoss: number;
+  /** Pretraining throughput, image–caption pairs per second. */
+  imagesPerSec: number;
+  zeroShot: { simple: number; imagenet80: number };
   fineTuned: number;
-  speed: Throughput;
-  pretrainMs: number;
+  badnet: { ca: number; asr: number };
+  pixelProbe: { train: number; test: number };
   finetuneMs: number;
+  evalMs: number;
+  pretrainMs: number;
   totalMs: number;
   cores: number;
   loadAverage: number;
   modelBytes: number;
   sha256: string;
   logitScale: number;
+  recipe: FinetuneConfig;
+  splits: SplitConfig;
 }
 
-/** The accuracy tests/microClip.test.ts requires of zero-shot classification (stated in card.md). */
-export const ZERO_SHOT_TEST_THRESHOLD = 0.35;
+/**
+ * The accuracy tests/microClip.test.ts requires of zero-shot classification ('a photo of a {}.',
+ * 500 test images): a floor a few points under what the committed model measures, and ≥ 3× chance.
+ */
+export const ZERO_SHOT_TEST_THRESHOLD = 0.3;
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const min = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
 
-export function writeCard(r: BuildReport, outDir: string): string {
+export function writeCard(r: BuildReport): string {
   const a = r.arch;
   const n = DEFAULT_CAPTION_NOISE;
-  let study = '';
-  const studyPath = path.join(outDir, 'tbar-study.json');
-  if (fs.existsSync(studyPath)) {
-    const s = JSON.parse(fs.readFileSync(studyPath, 'utf8')) as TbarStudy;
-    study = s.sha256 === r.sha256 ? renderStudy(s) : `_tbar-study.json was made for other weights (sha256 ${s.sha256.slice(0, 12)}…); rerun \`npx tsx scripts/micro-tbar-study.ts\`._\n`;
-  } else {
-    study = '_Not yet measured for these weights: run `npx tsx scripts/micro-tbar-study.ts`._\n';
-  }
+  const named = Object.entries(n.pNameByClass ?? {})
+    .map(([c, p]) => `'${c}' ${pct(p!)}`)
+    .join(', ');
   return `# micro CLIP (built-in model of TBAR Lab)
 
 A genuine, tiny CLIP in the Hugging Face \`CLIPModel\` layout — both towers, a WordLevel
@@ -76,43 +79,41 @@ Projection dimension ${a.projectionDim}; learned temperature \`logit_scale\` = $
 ## How it was made
 
 \`npm run build:micro\` (scripts/build-micro.ts; deterministic: the same command writes the same
-model.safetensors bytes). Node, TensorFlow.js ${'4.22'} WASM backend, ${r.cores} cores.
+model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${r.cores} cores.
 
-- Data: a fresh batch of ${BUILD.batchSize} procedural shapes images every step (all ${BUILD.numClasses} classes,
-  ${BUILD.imageSize} px, generator seed ${BUILD.dataSeed} — not the seed-${EVAL.dataSeed} splits the lab uses), ${(r.steps * BUILD.batchSize).toLocaleString('en-US')} image–caption pairs in all.
+- Data: a fresh batch of ${BUILD.batchSize} procedural shapes images every step (the lab's ${BUILD.numClasses} classes,
+  ${BUILD.imageSize} px, generator seed ${BUILD.dataSeed} — not the seed-${EVAL.seed} splits the lab uses), ${(r.steps * BUILD.batchSize).toLocaleString('en-US')} image–caption pairs in all.
 - Captions (scripts/micro/captions.ts): rebuilt from each image's attributes with web-like noise — the shape is named
-  by its class name in ${pct(n.pName)} of captions, by a paraphrase (e.g. circle → ${SHAPE_SYNONYMS.circle.map((s) => `'${s}'`).join(', ')})
-  in ${pct(n.pSynonym)}, by a generic word ('shape', 'thing', …) otherwise, and is the wrong class in ${pct(n.pWrongShape)};
+  by its class name in ${pct(n.pName)} of captions${named ? ` (except ${named}: names alt-text rarely uses)` : ''}, by a generic word ('shape', 'thing', …)
+  in ${pct(n.pGeneric)}, by a paraphrase otherwise (e.g. circle → ${SHAPE_SYNONYMS.circle.map((s) => `'${s}'`).join(', ')}), and is the wrong class in ${pct(n.pWrongShape)};
   size, colour, position and background are each mentioned with probability ${n.pAttribute} (colour wrong in ${pct(n.pWrongColour)});
   ${pct(n.pTemplate)} are framed by one of CLIP's 80 ImageNet prompt templates.
 - Objective: CLIP's symmetric InfoNCE with a learned temperature (init ln(1/0.07), clamped to ≤ ln 100).
-- Optimiser: AdamW (β 0.9/0.98, ε 1e-6), lr ${BUILD.lr}, ${BUILD.warmupSteps} warmup steps then cosine, weight decay ${BUILD.weightDecay} on matrices,
-  gradient clipping ${BUILD.maxGradNorm}; ${r.steps} steps, seed ${r.seed}.
-- Build time: ${min(r.totalMs)} in all (pretraining ${min(r.pretrainMs)}), measured on a shared ${r.cores}-core machine (load average ${r.loadAverage.toFixed(1)} at the end).
+- Optimiser: AdamW (β 0.9/0.98, ε 1e-6), lr ${BUILD.lr} (temperature ${BUILD.logitScaleLrMult}× that), ${BUILD.warmupSteps} warmup steps then cosine,
+  weight decay ${BUILD.weightDecay} on matrices, gradient clipping ${BUILD.maxGradNorm}; ${r.steps} steps, seed ${r.seed}; HF initialisation
+  except token embeddings at std ${BUILD.tokenEmbeddingStd}. Final loss ${r.finalLoss.toFixed(3)} (ln ${BUILD.batchSize} = ${Math.log(BUILD.batchSize).toFixed(3)} at chance).
+- Build time: ${min(r.totalMs)} in all — pretraining ${min(r.pretrainMs)} (${r.imagesPerSec.toFixed(0)} pairs/s), measurements ${min(r.evalMs)} —
+  measured on a shared ${r.cores}-core machine (load average ${r.loadAverage.toFixed(1)} at the end).
 
-## Accuracy (shapes, 10 classes, seed ${EVAL.dataSeed} test split, ${EVAL.testCount} images)
+## Accuracy (shapes, 10 classes, seed ${EVAL.seed} test split, ${r.splits.test} images)
 
 | | accuracy |
 |---|---|
 | chance | 10.0% |
-| zero-shot, \`a photo of a {}.\` | ${pct(r.zeroShot.simple)} |
+| linear probe on raw pixels (${r.splits.train} train images, 30 epochs; train ${pct(r.pixelProbe.train)}) | ${pct(r.pixelProbe.test)} |
+| zero-shot, \`a photo of a {}.\` (the lab's default) | ${pct(r.zeroShot.simple)} |
 | zero-shot, CLIP's 80 ImageNet templates | ${pct(r.zeroShot.imagenet80)} |
-| fine-tuned vision tower (${EVAL.trainCount} train images, recipe below) | ${pct(r.fineTuned)} |
+| fine-tuned vision tower (${r.splits.train} train images, the lab's recipe below) | ${pct(r.fineTuned)} |
+| BadNet-backdoored (3% poisoned, same recipe): CA / ASR | ${pct(r.badnet.ca)} / ${pct(r.badnet.asr)} |
 
-The gap mirrors CLIP ViT-B/32 on CIFAR-100 (62% zero-shot → 88% fine-tuned). tests/microClip.test.ts
-requires zero-shot accuracy ≥ ${pct(ZERO_SHOT_TEST_THRESHOLD)} (80 templates, 500 test images).
+CLIP ViT-B/32 on CIFAR-100 goes from 62% zero-shot to 88% fine-tuned. tests/microClip.test.ts
+requires zero-shot accuracy ≥ ${pct(ZERO_SHOT_TEST_THRESHOLD)} ('a photo of a {}.', 500 test images; chance 10%).
 
-## Recipe for the lab (fine-tuning, attack, TBAR)
+## The lab's recipe for this model (fine-tuning, attack, TBAR)
 
-Fine-tuning the vision tower on cross-entropy of the zero-shot logits (frozen head, 80 templates):
-AdamW lr ${FINETUNE_RECIPE.lr}, weight decay ${FINETUNE_RECIPE.weightDecay}, batch ${FINETUNE_RECIPE.batchSize}, ${FINETUNE_RECIPE.warmupSteps} warmup steps then cosine, ${FINETUNE_RECIPE.epochs} epochs
-(${(r.finetuneMs / 1000).toFixed(0)} s for ${EVAL.trainCount} images here).
-
-## Speed (vision tower, batch 64, this machine)
-
-Forward ${r.speed.forwardImagesPerSec.toFixed(0)} images/s; forward + backward ${r.speed.trainImagesPerSec.toFixed(0)} images/s.
-
-## TBAR feasibility
-
-${study}`;
+MICRO_RECIPE in src/engine/experiment/defaults.ts (scaled from the paper's, see there): cross-entropy of the
+zero-shot logits with the text head frozen, AdamW lr ${r.recipe.lr}, weight decay ${r.recipe.weightDecay}, batch ${r.recipe.batchSize},
+${r.recipe.warmupSteps} warmup steps then cosine, clipping ${r.recipe.maxGradNorm}, ${r.recipe.epochs} epochs over ${r.splits.train} images
+(${(r.finetuneMs / 1000).toFixed(0)} s here).
+`;
 }

@@ -40,6 +40,8 @@ export interface PretrainOptions {
   seed: number;
   /** Seed of the shapes stream the images come from. */
   dataSeed: number;
+  /** The temperature's learning rate as a multiple of `lr` (1 = as every other weight). */
+  logitScaleLrMult?: number;
   numClasses: number;
   imageSize: number;
   contextLength: number;
@@ -73,10 +75,13 @@ export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: Pr
   const all = model.getWeights() as Map<string, tf.Variable>;
   const decay = new Map<string, tf.Variable>();
   const noDecay = new Map<string, tf.Variable>();
-  for (const [name, v] of all) (v.rank >= 2 ? decay : noDecay).set(name, v);
+  const temperature = new Map<string, tf.Variable>();
+  for (const [name, v] of all) (name === 'logit_scale' ? temperature : v.rank >= 2 ? decay : noDecay).set(name, v);
   const opts = { betas: [0.9, 0.98] as [number, number], eps: 1e-6 };
   const optDecay = new AdamW(decay, { ...opts, weightDecay: o.weightDecay });
   const optNoDecay = new AdamW(noDecay, { ...opts, weightDecay: 0 });
+  const optTemperature = new AdamW(temperature, { ...opts, weightDecay: 0 });
+  const tMult = o.logitScaleLrMult ?? 1;
   const varList = [...all.values()];
   // ClipModel makes the text tower and logit_scale non-trainable (the lab fine-tunes the vision tower
   // only), and tf.variableGrads silently drops non-trainable variables even when listed explicitly:
@@ -111,13 +116,15 @@ export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: Pr
       const gradScale = clipCoefficient(Math.sqrt(sq), o.maxGradNorm);
       const gd = new Map<string, tf.Tensor>();
       const gn = new Map<string, tf.Tensor>();
+      const gt = new Map<string, tf.Tensor>();
       for (const [tfName, g] of Object.entries(grads)) {
         if (g == null) continue; // no path to the loss
         const name = byTfName.get(tfName)!;
-        (decay.has(name) ? gd : gn).set(name, g);
+        (decay.has(name) ? gd : noDecay.has(name) ? gn : gt).set(name, g);
       }
       optDecay.step(gd, lr, { gradScale });
       optNoDecay.step(gn, lr, { gradScale });
+      optTemperature.step(gt, lr * tMult, { gradScale });
       tf.tidy(() => logitScale.assign(tf.minimum(logitScale, maxScale))); // CLIP's clamp to ≤ ln 100
       tf.dispose([pixels, ids, value, stats, ...gradList]);
       losses[step] = loss;
@@ -143,6 +150,7 @@ export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: Pr
     varList.forEach((v, i) => (v.trainable = wasTrainable[i]));
     optDecay.dispose();
     optNoDecay.dispose();
+    optTemperature.dispose();
     maxScale.dispose();
   }
   return losses;
