@@ -62,7 +62,9 @@ describe('splits', () => {
     const c = splitCounts({ train: 1000, test: 50 }, { train: 43_000, val: 5_000, test: 10_000, forget: 2_000 });
     // 50 000 requested from 1000: factor 1/50
     expect(c).toMatchObject({ train: 860, val: 100, forget: 40, test: 50, capped: true, valFromTrain: true });
-    expect(() => splitCounts({ train: 10, test: 5 }, { train: 43_000, val: 5_000, test: 10, forget: 2_000 })).toThrow(DataSplitError);
+    // a tiny pool: each part still gets one image (taken from the largest), until there are too few to go round
+    expect(splitCounts({ train: 10, test: 5 }, { train: 43_000, val: 5_000, test: 10, forget: 2_000 })).toMatchObject({ val: 1, forget: 1, train: 7 });
+    expect(() => splitCounts({ train: 2, test: 5 }, { train: 43_000, val: 5_000, test: 10, forget: 2_000 })).toThrow(DataSplitError);
   });
 
   it('withoutClass drops the target class; headOf takes a prefix', () => {

@@ -145,6 +145,12 @@ describe('splits (paper Table 4)', () => {
     expect(new Set([...s.train.rows, ...s.val.rows, ...s.forget.rows, ...s.test.rows]).size).toBe(98);
     expect(s.test.pool).toBe(s.train.pool);
   });
+
+  it('gives every split at least one image of a tiny folder (the rounding would give val none)', () => {
+    const s = makeSplits({ train: fake(12) }, { train: 100, val: 3, forget: 2, test: 3 }, 1);
+    expect([s.val.rows.length, s.forget.rows.length, s.test.rows.length, s.train.rows.length]).toEqual([1, 1, 1, 8]);
+    expect(new Set([...s.train.rows, ...s.val.rows, ...s.forget.rows, ...s.test.rows]).size).toBe(11);
+  });
 });
 
 describe('a dropped folder', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Fnv1a64, fnv1a64 } from '../src/engine/data/fingerprint';
 import { Rasterizer, polygon, regularPolygon } from '../src/engine/data/raster';
@@ -9,13 +10,18 @@ import {
   generateShapes,
   shapesFingerprint,
   shapesVocabulary,
+  type ShapesOptions,
 } from '../src/engine/data/shapes';
 
 /**
- * Fingerprint of the first 64 train images of seed 0 at 32 px, 10 classes (pixels + labels +
- * captions). Any change to the generator changes it: if the change is intended, update the constant
- * (and say so in the commit), because the micro CLIP and the e2e Node/browser comparison depend on it.
+ * Committed fingerprints (pixels + labels + captions) of dataset slices; the first is the first 64
+ * train images of seed 0 at 32 px, 10 classes. Any change to the generator changes them: if the change
+ * is intended, update the fixture (and say so in the commit), because the micro CLIP and the e2e
+ * Node/browser comparison (e2e/webgpu.spec.mjs) depend on them.
  */
+const FINGERPRINTS = JSON.parse(
+  readFileSync(new URL('./fixtures/shapes/fingerprints.json', import.meta.url), 'utf8'),
+) as { slices: { options: ShapesOptions; fingerprint: string }[] };
 const FINGERPRINT_TRAIN_SEED0_64 = '360d37bc7b4e10f9';
 
 /** Index of the first differing element, or -1 (toEqual on 100k-element typed arrays is too slow to fail). */
@@ -113,6 +119,11 @@ describe('generateShapes', () => {
 
   it('has the committed fingerprint for the first 64 train images of seed 0', () => {
     expect(shapesFingerprint({ split: 'train', seed: 0, count: 64 })).toBe(FINGERPRINT_TRAIN_SEED0_64);
+    expect(FINGERPRINTS.slices[0]).toEqual({ options: { split: 'train', seed: 0, count: 64 }, fingerprint: FINGERPRINT_TRAIN_SEED0_64 });
+  });
+
+  it('has the committed fingerprints of the slices the browser test regenerates', () => {
+    for (const { options, fingerprint } of FINGERPRINTS.slices) expect(shapesFingerprint(options), JSON.stringify(options)).toBe(fingerprint);
   });
 
   it('changes with the seed and the split', () => {

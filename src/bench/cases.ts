@@ -2,10 +2,14 @@
  * Benchmark cases: a registry that runs in the browser (bench.html, `npm run bench`) and in Node
  * (`npx tsx bench/node.ts`). A case sets up its tensors once, then `run` is timed repeatedly.
  *
- * To add a case (e.g. the CLIP ViT-B/32 vision tower forward/backward once src/engine/clip/model.ts
- * lands): write a `BenchCase` with `flops` (per iteration, for GFLOP/s) and `items` (images per
- * iteration, for images/s) and push it onto `CASES` (or call `registerCase`).
+ * To add a case: write a `BenchCase` with `flops` (per iteration, for GFLOP/s) and `items` (images
+ * per iteration, for images/s) and push it onto `CASES` (or call `registerCase`). A case that can take
+ * minutes on a slow backend also gives `plannedFlops` and `timeCapMs`: the runner then estimates its
+ * time from a matMul probe on the backend and skips it, with the reason, when the estimate is over.
  */
+import { CLIP_PRESETS, withOverrides, type CLIPConfig } from '../engine/clip/config';
+import { ClipModel, visionFlopsPerImage } from '../engine/clip/model';
+import { Rng } from '../engine/rng';
 import { tf } from '../engine/tf';
 
 export interface BenchContext {
@@ -27,6 +31,13 @@ export interface BenchCase<S = unknown> {
   items?: (state: S) => number;
   itemUnit?: string;
   teardown?(state: S): void;
+  /** FLOPs of one iteration, known before setup: with `timeCapMs`, for the time estimate. */
+  plannedFlops?: number;
+  /**
+   * Skip the case when its estimated time — setup plus the first and one timed iteration, at the
+   * backend's probed matMul GFLOP/s (runner.ts) — exceeds this (ms).
+   */
+  timeCapMs?: number;
   /** Timing hints (defaults in runner.ts). */
   minIters?: number;
   minTimeMs?: number;
@@ -58,8 +69,73 @@ function matmulCase(n: number): BenchCase<{ a: tf.Tensor2D; b: tf.Tensor2D }> {
   };
 }
 
+/**
+ * ViT-B/32's vision tower (12 layers, 768 wide, 224 px, 50 tokens; OpenAI's config) with HF-style
+ * random weights. The text tower is shrunk to one 64-wide layer: ClipModel holds both towers, and
+ * the real 63M-parameter text tower would only cost set-up time and memory here.
+ */
+export const BENCH_B32_CONFIG: CLIPConfig = withOverrides(CLIP_PRESETS['openai/clip-vit-base-patch32'], {
+  text: { vocab_size: 49408, hidden_size: 64, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 1 },
+});
+
+/** Batch of the CLIP cases: small, as SwiftShader runs ViT-B/32 at well under 1 GFLOP/s. */
+export const CLIP_BENCH_BATCH = 2;
+
+interface ClipBenchState {
+  model: ClipModel;
+  pixels: tf.Tensor4D;
+}
+
+/**
+ * The vision tower of ViT-B/32 on a batch of normalised pixels: `forward` (encodeImage) or `train`
+ * (encodeImage + a scalar loss + the gradients of every vision weight, as one fine-tuning step
+ * computes them, without the optimizer update). FLOPs: forward = visionFlopsPerImage (matMuls, the
+ * usual convention); forward+backward = 3× forward (the backward pass does two matMuls per forward
+ * matMul).
+ */
+function clipVisionCase(mode: 'forward' | 'train', batch = CLIP_BENCH_BATCH): BenchCase<ClipBenchState> {
+  const v = BENCH_B32_CONFIG.vision_config;
+  const perImage = visionFlopsPerImage(v, BENCH_B32_CONFIG.projection_dim) * (mode === 'train' ? 3 : 1);
+  return {
+    name: `clip-b32-${mode}`,
+    description:
+      `ViT-B/32 vision tower, random weights, batch ${batch}, ${v.image_size} px: ` +
+      (mode === 'forward' ? 'forward (encodeImage)' : 'forward + backward (gradients of all vision weights)'),
+    plannedFlops: perImage * batch,
+    timeCapMs: 120_000,
+    minIters: 2,
+    minTimeMs: 0,
+    maxTimeMs: 30_000,
+    setup: () => {
+      const model = ClipModel.random(BENCH_B32_CONFIG, 1);
+      const s = v.image_size;
+      const pixels = tf.tensor4d(new Rng(2).normalArray(batch * s * s * 3), [batch, s, s, 3]);
+      return { model, pixels };
+    },
+    async run({ model, pixels }) {
+      if (mode === 'forward') {
+        const emb = model.encodeImage(pixels);
+        await settle(emb);
+        emb.dispose();
+        return;
+      }
+      const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.encodeImage(pixels))) as tf.Scalar, model.visionVariables());
+      // The patch embedding's gradient is the last one the backward pass computes.
+      await settle(grads[model.weight('vision_model.embeddings.patch_embedding.weight').name]);
+      tf.dispose([value, ...Object.values(grads)]);
+    },
+    flops: () => perImage * batch,
+    items: () => batch,
+    itemUnit: 'img',
+    teardown: ({ model, pixels }) => {
+      model.dispose();
+      pixels.dispose();
+    },
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous registry
-export const CASES: BenchCase<any>[] = [matmulCase(1024)];
+export const CASES: BenchCase<any>[] = [matmulCase(1024), clipVisionCase('forward'), clipVisionCase('train')];
 
 export function registerCase<S>(c: BenchCase<S>): void {
   if (CASES.some((x) => x.name === c.name)) throw new Error(`bench case '${c.name}' is already registered`);

@@ -6,12 +6,12 @@
 import { parseBackendRequest, selectBackend, type BackendInfo } from '../engine/backend';
 import { wasmAssetPaths } from '../engine/wasmAssets';
 import { CASES, findCase } from './cases';
-import { runCase, type BenchResult, type RunOptions } from './runner';
+import { runCase, type BenchResult, type BenchSkip, type RunOptions } from './runner';
 
 interface BenchApi {
   ready: Promise<BackendInfo>;
   cases: string[];
-  run(name: string, opts?: RunOptions): Promise<BenchResult>;
+  run(name: string, opts?: RunOptions): Promise<BenchResult | BenchSkip>;
 }
 
 const out = document.getElementById('out')!;
@@ -31,7 +31,8 @@ const api: BenchApi = {
   async run(name, opts) {
     await ready;
     const r = await runCase(findCase(name), opts);
-    log(`${r.case} on ${r.backend}: ${r.medianMs.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}`);
+    if ('skipped' in r) log(`${r.case} on ${r.backend}: skipped, ${r.skipped}`);
+    else log(`${r.case} on ${r.backend}: ${r.medianMs.toFixed(1)} ms${r.gflops ? `, ${r.gflops.toFixed(2)} GFLOP/s` : ''}`);
     return r;
   },
 };

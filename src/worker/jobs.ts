@@ -5,10 +5,12 @@
  * when a stage's input came from a different config. Free of browser-only imports so tests can serve
  * it in Node.
  */
-import { selectBackend, type WasmPaths } from '../engine/backend';
+import { selectBackend, type BackendInfo, type WasmPaths } from '../engine/backend';
 import { runSelfTest } from '../engine/selfTest';
 import { ExperimentSession } from '../engine/experiment/session';
 import { BUILTIN_SOURCES, mergeSources, type FileSource, type SourceRegistry } from '../engine/experiment/sources';
+import { cachedHead, deviceBatchFitter, hubSources, type HubSourceOptions } from '../engine/hub/sources';
+import { deviceBudget, type DeviceBudget } from '../engine/memory/plan';
 import type { Handlers } from './host';
 
 export interface JobEnv {
@@ -16,13 +18,33 @@ export interface JobEnv {
   wasmPaths?: WasmPaths;
   /** The app's static files (the built-in model): fetch relative to the app, or public/ in Node. */
   files?: FileSource;
-  /** Extra model/data loaders (Hub, dropped files, CIFAR, folders), merged over the built-in ones. */
+  /**
+   * The Hub module (issue #7): models from the Hub or the user's files, CIFAR and dropped folders, the
+   * zero-shot head cached per model, fine-tuning batches limited to the device's memory. The app's
+   * worker passes {}; tests pass their own fetch, caches and image decoder. Absent: built-ins only.
+   */
+  hub?: HubSourceOptions;
+  /** Extra model/data loaders, merged over the built-in (and Hub) ones. */
   sources?: Partial<SourceRegistry>;
 }
 
-export function createHandlers(env: JobEnv = {}, session = new ExperimentSession({ sources: mergeSources(BUILTIN_SOURCES, env.sources ?? {}), files: env.files })): Handlers {
+export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Handlers {
+  let device: DeviceBudget | undefined;
+  const budget = () => device;
+  const session =
+    given ??
+    new ExperimentSession({
+      sources: mergeSources(BUILTIN_SOURCES, env.hub ? hubSources({ device: budget, ...env.hub }) : {}, env.sources ?? {}),
+      files: env.files,
+      ...(env.hub && { buildHead: cachedHead(env.hub.headCache), fitBatch: deviceBatchFitter(budget) }),
+    });
+  const files = (f: File[] | undefined) => (f?.length ? f : undefined);
   return {
-    init: (params) => selectBackend({ requested: params.backend, wasmPaths: env.wasmPaths }),
+    init: async (params) => {
+      const info: BackendInfo = await selectBackend({ requested: params.backend, wasmPaths: env.wasmPaths });
+      device = deviceBudget(info, params.gpuMemoryBytes ? { gpuMemoryBytes: params.gpuMemoryBytes } : {});
+      return info;
+    },
 
     selfTest: (params, ctx) =>
       runSelfTest(params, async (step, of) => {
@@ -30,8 +52,8 @@ export function createHandlers(env: JobEnv = {}, session = new ExperimentSession
         await ctx.checkpoint();
       }),
 
-    loadModel: (p, ctx) => session.loadModel(p.config, ctx),
-    loadData: (p, ctx) => session.loadData(p.config, ctx),
+    loadModel: (p, ctx) => session.loadModel(p.config, ctx, files(p.files)),
+    loadData: (p, ctx) => session.loadData(p.config, ctx, files(p.files)),
     previewTrigger: (p, ctx) => session.previewTrigger(p.config, p.count, ctx),
     zeroShot: (p, ctx) => session.zeroShot(p.config, ctx),
     attack: (p, ctx) => session.attack(p.config, p.cleanBaseline, ctx),

@@ -53,9 +53,10 @@ export type { LoadProgress } from '../engine/experiment/results';
 
 /** Every job the worker runs. `never` = the job sends no such messages. */
 export interface JobMap {
-  /** Select the tfjs backend. Must be the first request. */
+  /** Select the tfjs backend. Must be the first request. `gpuMemoryBytes`: the GPU's memory when the
+   *  user knows it (?gpuMemoryGB=; WebGPU does not report it), for the fine-tuning memory plan. */
   init: {
-    params: { backend: BackendRequest };
+    params: { backend: BackendRequest; gpuMemoryBytes?: number };
     result: BackendInfo;
     progress: never;
     partial: never;
@@ -67,10 +68,13 @@ export interface JobMap {
     progress: StepProgress;
     partial: never;
   };
-  /** θ_pre from config.model, and the zero-shot head from config.templates and the data's class names. */
-  loadModel: ExperimentJob<ModelSummary, LoadProgress>;
-  /** The labelled images of config.data, split by config.seed into train/val/test/forget. */
-  loadData: ExperimentJob<DataSummary, LoadProgress>;
+  /** θ_pre from config.model, and the zero-shot head from config.templates and the data's class names.
+   *  For model { kind: 'file' }: the dropped/picked files (a .safetensors + config.json + tokenizer.json,
+   *  or a folder; File keeps webkitRelativePath), passed to hub/loadModelFromSource({ files }). */
+  loadModel: { params: { config: ExperimentConfig; files?: File[] }; result: ModelSummary; progress: LoadProgress; partial: never };
+  /** The labelled images of config.data, split by config.seed into train/val/test/forget.
+   *  For data { kind: 'folder' }: the picked folder's files (one sub-folder per class). */
+  loadData: { params: { config: ExperimentConfig; files?: File[] }; result: DataSummary; progress: LoadProgress; partial: never };
   /** A few clean and triggered validation images at model resolution (trigger studio). */
   previewTrigger: { params: { config: ExperimentConfig; count: number }; result: TriggerPreview; progress: never; partial: never };
   /** θ_pre's CA (and ASR of the trigger, which should be ≈ chance) on the test split. */

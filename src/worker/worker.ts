@@ -18,5 +18,5 @@ declare const self: DedicatedWorkerGlobalScope;
 const appRoot = import.meta.env.DEV ? new URL('/', self.location.origin) : new URL('../', self.location.href);
 const files = fetchFileSource(appRoot);
 
-const server = serve(self, createHandlers({ wasmPaths: wasmAssetPaths, files }));
+const server = serve(self, createHandlers({ wasmPaths: wasmAssetPaths, files, hub: {} }));
 onDeviceLost((e) => server.notify({ kind: 'deviceLost', ...e }));

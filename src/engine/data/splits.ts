@@ -16,7 +16,7 @@
  *
  * Caps. When the training pool holds fewer images than requested (val if carved + forget + train), each
  * part is scaled by the same factor, floor(want·available/sum), so a small folder still gets every split
- * in the requested proportions; test and a separate val pool are capped at their pool's size. A split that
+ * in the requested proportions (a part that would round to 0 gets 1 image from the largest part); test and a separate val pool are capped at their pool's size. A split that
  * ends up empty is an error (the dataset is too small for the request).
  *
  * Sample ids. Every image gets a globally unique id (its row in the training pool; VAL_ID_OFFSET + row
@@ -87,7 +87,18 @@ export interface SplitCounts {
 function allocate(want: number[], available: number): number[] {
   const sum = want.reduce((a, b) => a + b, 0);
   if (sum <= available) return want.slice();
-  return want.map((w) => Math.floor((w * available) / sum));
+  const got = want.map((w) => Math.floor((w * available) / sum));
+  // A small pool (a dropped folder of a dozen images) still gives every part one image, taken from
+  // the largest part while it has more than one: val/forget/test of 0 images would measure nothing.
+  for (let i = 0; i < got.length; i++) {
+    if (want[i] < 1 || got[i] > 0) continue;
+    const j = got.indexOf(Math.max(...got));
+    if (got[j] > 1) {
+      got[j]--;
+      got[i] = 1;
+    }
+  }
+  return got;
 }
 
 /** How many images each split gets from pools of these sizes (pure; see the file comment). */

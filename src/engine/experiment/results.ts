@@ -3,6 +3,7 @@
  * boundary, live in the app's store, persist across reloads and are exported as JSON/CSV.
  * Accuracies and rates are fractions in [0, 1].
  */
+import type { CLIPConfig } from '../clip/config';
 
 /** Load progress of loadModel / loadData: bytes while downloading, tensors while uploading, prompts while embedding. */
 export interface LoadProgress {
@@ -27,6 +28,12 @@ export interface ModelSummary {
   visionParams: number;
   /** Forward FLOPs per image of the vision tower. */
   flopsPerImage: number;
+  /** The checkpoint's config.json as loaded (plain JSON): the app plans fine-tuning memory from it. */
+  clipConfig?: CLIPConfig;
+  /** Every file came from the browser cache (no download). */
+  fromCache?: boolean;
+  /** What the user should know that did not stop the load (not cached: quota, config inferred…). */
+  warnings?: string[];
 }
 
 /** Data as split for the experiment. */
@@ -35,6 +42,19 @@ export interface DataSummary {
   classNames: string[];
   imageSize: number;
   counts: { train: number; val: number; test: number; forget: number };
+  fromCache?: boolean;
+  warnings?: string[];
+}
+
+/**
+ * The batch size a fine-tuning stage really used, when the device's memory plan (memory/plan.ts)
+ * made it smaller than the configuration asked for. Absent: the configured batch size was used.
+ */
+export interface BatchLimit {
+  used: number;
+  requested: number;
+  /** In words, with the numbers (e.g. "batch 128 needs 19.1 GiB; webgpu has 3.6 GiB …"). */
+  reason: string;
 }
 
 /** A few images for previews: RGB uint8 [count, size, size, 3] at model resolution. */
@@ -93,6 +113,7 @@ export interface AttackResult {
   cleanTest?: Scores;
   losses: number[];
   poisoned: number;
+  batchLimit?: BatchLimit;
 }
 
 export interface TbarResult {
@@ -104,6 +125,7 @@ export interface TbarResult {
   triggerNorm: number;
   backdoorNorm: number;
   cosine: number;
+  batchLimit?: BatchLimit;
 }
 
 /** One α of the sweep (eq. 5), on the validation split. */
@@ -129,6 +151,9 @@ export interface SweepResult {
 
 /** One cell of ξ(α_c, α_t) (eq. 2): ξ = clean + triggered, each a disagreement rate in [0, 1]. */
 export interface XiCell {
+  /** Index into config.disentangle.levels of the pass that computed this cell (0 = coarsest): with
+   *  n = levels[level], the cell covers a square of side 2·range/(n−1) centred on (α_c, α_t). A finer
+   *  pass sends only the points a coarser one did not (the heatmap draws finer cells over coarser ones). */
   level: number;
   alphaC: number;
   alphaT: number;
@@ -154,6 +179,7 @@ export interface GaPoint {
 
 export interface GaResult {
   points: GaPoint[];
+  batchLimit?: BatchLimit;
 }
 
 /** Predictions of θ̂_c(α) on a few clean and triggered images, for the α scrubber. */

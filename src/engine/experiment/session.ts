@@ -22,7 +22,7 @@
  * config.trigger.seed (patterns), so a run reproduces bit for bit on the same backend.
  */
 import { tf } from '../tf';
-import { isVisionWeight } from '../clip/config';
+import { isVisionWeight, type CLIPConfig } from '../clip/config';
 import type { ClipModel } from '../clip/model';
 import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE } from '../clip/templates';
 import { buildZeroShotHead } from '../clip/zeroshot';
@@ -40,9 +40,10 @@ import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentan
 import { coarseGrid, removalFigures, runSweep } from '../arithmetic/sweep';
 import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
 import { cloneWeights, disposeWeights, loadArithmetic, TaskVector, type WeightMap } from '../arithmetic/taskVector';
-import type { ExperimentConfig } from './config';
+import type { ExperimentConfig, FinetuneConfig } from './config';
 import type {
   AttackResult,
+  BatchLimit,
   DataSummary,
   DisentangleResult,
   EvalProgress,
@@ -62,7 +63,7 @@ import type {
   XiCell,
   ZeroShotResult,
 } from './results';
-import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry } from './sources';
+import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
 import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
 import { validateConfig } from './validate';
 
@@ -73,12 +74,41 @@ export interface StageContext<P = EvalProgress, Q = never> {
   partial?(q: Q): void;
 }
 
+/**
+ * Builds the zero-shot head [classes, E] from the frozen text tower (default: buildZeroShotHead, not
+ * cached). The worker passes one that keeps heads in the browser cache (hub/textHead.ts).
+ */
+export type HeadBuilder = (
+  loaded: LoadedModel,
+  classNames: readonly string[],
+  templates: readonly string[],
+  opts: { maxLength: number; progress?: (p: LoadProgress) => void; signal?: AbortSignal },
+) => Promise<tf.Tensor2D>;
+
+/**
+ * The batch size a fine-tuning stage may use on this device (memory/plan.ts chooseBatchSize): the
+ * requested one, or a smaller one with the reason; throws when even a batch of one does not fit.
+ */
+export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string };
+
 export interface SessionOptions {
   sources?: SourceRegistry;
   files?: FileSource;
   /** Evaluation batch size (default 64). */
   evalBatchSize?: number;
+  buildHead?: HeadBuilder;
+  /** Default: the configured batch size, unchecked. */
+  fitBatch?: BatchFitter;
 }
+
+/** The head without a cache: the text tower over every class × template, with LoadProgress. */
+export const uncachedHead: HeadBuilder = (loaded, classNames, templates, { maxLength, progress }) => {
+  const message = 'embedding the class prompts (zero-shot head)';
+  progress?.({ phase: 'text-head', done: 0, total: classNames.length * templates.length, message });
+  return buildZeroShotHead(loaded.model, (texts) => loaded.tokenizer.tokenize(texts, maxLength), classNames, templates, {
+    onProgress: (done, total) => progress?.({ phase: 'text-head', done, total, message }),
+  });
+};
 
 interface ModelState {
   loaded: LoadedModel;
@@ -116,6 +146,8 @@ export class ExperimentSession {
   private readonly sources: SourceRegistry;
   private readonly files: FileSource | undefined;
   private readonly evalBatchSize: number;
+  private readonly buildHead: HeadBuilder;
+  private readonly fitBatch: BatchFitter | undefined;
   private model: ModelState | null = null;
   private data: DataState | null = null;
   private head: { tensor: tf.Tensor2D; stamp: Stamp } | null = null;
@@ -128,18 +160,24 @@ export class ExperimentSession {
     this.sources = opts.sources ?? BUILTIN_SOURCES;
     this.files = opts.files;
     this.evalBatchSize = opts.evalBatchSize ?? EVAL_BATCH_SIZE;
+    this.buildHead = opts.buildHead ?? uncachedHead;
+    this.fitBatch = opts.fitBatch;
   }
 
   // ---- jobs --------------------------------------------------------------------------------
 
-  /** θ_pre from config.model (kept when the same model is already loaded). */
-  loadModel(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}): Promise<ModelSummary> {
+  /**
+   * θ_pre from config.model (kept when the same model is already loaded). `dropped`: the user's files
+   * for model { kind: 'file' }; giving them always loads them (a file's name says nothing of its bytes).
+   * A failed load keeps the previous model.
+   */
+  loadModel(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}, dropped?: readonly UserFile[]): Promise<ModelSummary> {
     return this.exclusive(ctx.signal, async () => {
       validateConfig(config);
-      if (!isFresh('loadModel', this.model?.stamp, config)) {
+      if (dropped?.length || !isFresh('loadModel', this.model?.stamp, config)) {
         const loader = this.sources.models[config.model.kind];
         if (!loader) throw new SourceError('unsupported-source', `no loader for model source '${config.model.kind}' in this build`);
-        const loaded = await loader(config.model, { files: this.files, signal: ctx.signal, progress: ctx.progress });
+        const loaded = await loader(config.model, { files: this.files, dropped, signal: ctx.signal, progress: ctx.progress });
         this.dropModel();
         this.model = { loaded, stamp: stampOf('loadModel', config), thetaPre: cloneWeights(loaded.model) };
       }
@@ -148,14 +186,17 @@ export class ExperimentSession {
     });
   }
 
-  /** The pools of config.data, split by config.seed (kept when already loaded for the same parts). */
-  loadData(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}): Promise<DataSummary> {
+  /**
+   * The pools of config.data, split by config.seed (kept when already loaded for the same parts).
+   * `dropped`: the user's folder for data { kind: 'folder' } (always loaded when given).
+   */
+  loadData(config: ExperimentConfig, ctx: StageContext<LoadProgress> = {}, dropped?: readonly UserFile[]): Promise<DataSummary> {
     return this.exclusive(ctx.signal, async () => {
       validateConfig(config);
-      if (!isFresh('loadData', this.data?.stamp, config)) {
+      if (dropped?.length || !isFresh('loadData', this.data?.stamp, config)) {
         const loader = this.sources.data[config.data.kind];
         if (!loader) throw new SourceError('unsupported-source', `no loader for data source '${config.data.kind}' in this build`);
-        const loaded = await loader(config.data, { seed: config.seed, splits: config.splits }, { files: this.files, signal: ctx.signal, progress: ctx.progress });
+        const loaded = await loader(config.data, { seed: config.seed, splits: config.splits }, { files: this.files, dropped, signal: ctx.signal, progress: ctx.progress });
         const splits = makeSplits(loaded.pools, config.splits, config.seed);
         this.dropData();
         this.data = { loaded, splits, stamp: stampOf('loadData', config) };
@@ -206,6 +247,7 @@ export class ExperimentSession {
       const train = data.splits.train;
       const poison = poisonTrainingSplit(train.labels, config.attack.target, config.attack.poisonRate, derivedSeed(config.seed, 'poison'), data.loaded.pools.train.classNames.length);
       const orderSeed = derivedSeed(config.seed, 'attack/order');
+      const { hp, batchLimit } = this.fitted(config.attack, m.config, data);
       return this.withTrigger(config, async (trigger) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         let cleanTest: Scores | undefined;
@@ -215,7 +257,7 @@ export class ExperimentSession {
             model: m,
             head: this.head!.tensor,
             data: trainingSet(train, train.labels, { imageSize: S, rows: 'none' }),
-            hp: config.attack,
+            hp,
             seed: orderSeed, // same data order and schedule as the attack, no poison
             stage: 'clean',
             onProgress: ctx.progress,
@@ -228,7 +270,7 @@ export class ExperimentSession {
           model: m,
           head: this.head!.tensor,
           data: trainingSet(train, poison.labels, { imageSize: S, trigger, rows: poison.mask }),
-          hp: config.attack,
+          hp,
           seed: orderSeed,
           stage: 'attack',
           onProgress: ctx.progress,
@@ -242,7 +284,7 @@ export class ExperimentSession {
           disposeWeights(thetaB);
           throw e;
         }
-        const result: AttackResult = { test, cleanTest, losses, poisoned: poison.positions.length };
+        const result: AttackResult = { test, cleanTest, losses, poisoned: poison.positions.length, ...(batchLimit && { batchLimit }) };
         this.dropBackdoor();
         this.backdoor = { thetaB, stamp: stampOf('attack', config), result };
         return result;
@@ -261,6 +303,7 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const S = m.config.vision_config.image_size;
       const target = config.attack.target;
+      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
       return this.withTrigger(config, async (trigger) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         const run = await estimateTriggerVector({
@@ -268,7 +311,7 @@ export class ExperimentSession {
           head: this.head!.tensor,
           thetaB: backdoor.thetaB,
           forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
-          hp: config.tbar,
+          hp,
           seed: derivedSeed(config.seed, 'tbar/order'),
           onProgress: ctx.progress,
           signal: ctx.signal,
@@ -291,6 +334,7 @@ export class ExperimentSession {
               triggerNorm: await run.tauHat.norm(),
               backdoorNorm: await tauB.norm(),
               cosine: await run.tauHat.cosine(tauB),
+              ...(batchLimit && { batchLimit }),
             };
           } finally {
             tauB.dispose();
@@ -396,6 +440,7 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const S = m.config.vision_config.image_size;
       const target = config.attack.target;
+      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
       return this.withTrigger(config, async (trigger) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         const run = await gradientAscent({
@@ -403,7 +448,7 @@ export class ExperimentSession {
           head: this.head!.tensor,
           thetaB: backdoor.thetaB,
           forget: forgetSet(data.splits.forget, target, { imageSize: S, trigger }),
-          hp: config.tbar,
+          hp,
           epochs: config.ga.epochs,
           seed: derivedSeed(config.seed, 'tbar/order'), // same forget-set order as TBAR
           scoreTest: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
@@ -411,7 +456,7 @@ export class ExperimentSession {
           onPoint: (p) => ctx.partial?.(p),
           signal: ctx.signal,
         });
-        return { points: run.points };
+        return { points: run.points, ...(batchLimit && { batchLimit }) };
       });
     });
   }
@@ -548,18 +593,24 @@ export class ExperimentSession {
 
   private async ensureHead(config: ExperimentConfig, progress?: (p: LoadProgress) => void, signal?: AbortSignal): Promise<void> {
     if (this.head && isFresh('head', this.head.stamp, config)) return;
-    const { model, tokenizer } = this.model!.loaded;
+    const loaded = this.model!.loaded;
     const classNames = this.data!.loaded.pools.train.classNames;
-    const L = Math.min(77, model.config.text_config.max_position_embeddings);
-    const templates = templatesOf(config);
-    const total = classNames.length * templates.length;
-    progress?.({ phase: 'text-head', done: 0, total, message: 'embedding the class prompts (zero-shot head)' });
+    const maxLength = Math.min(77, loaded.model.config.text_config.max_position_embeddings);
     throwIfAborted(signal);
-    const tensor = await buildZeroShotHead(model, (texts) => tokenizer.tokenize(texts, L), classNames, templates, {
-      onProgress: (done, tot) => progress?.({ phase: 'text-head', done, total: tot, message: 'embedding the class prompts (zero-shot head)' }),
-    });
+    const tensor = await this.buildHead(loaded, classNames, templatesOf(config), { maxLength, progress, signal });
     this.head?.tensor.dispose(); // stage outputs made with the old head are told apart by their stamps
     this.head = { tensor, stamp: stampOf('head', config) };
+  }
+
+  /** A fine-tuning recipe with the batch size this device can hold (and why it is smaller, when it is). */
+  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; batchLimit?: BatchLimit } {
+    if (!this.fitBatch) return { hp };
+    const choice = this.fitBatch(model, hp.batchSize, { classes: data.loaded.pools.train.classNames.length });
+    if (choice.batchSize >= hp.batchSize) return { hp };
+    return {
+      hp: { ...hp, batchSize: choice.batchSize },
+      batchLimit: { used: choice.batchSize, requested: hp.batchSize, reason: choice.limitedBy ?? `batch ${hp.batchSize} does not fit this device` },
+    };
   }
 
   private requireBackdoor(config: ExperimentConfig, needer: string): BackdoorState {
@@ -605,6 +656,9 @@ export class ExperimentSession {
       params: m.numParams(),
       visionParams: m.numParams(isVisionWeight),
       flopsPerImage: m.flopsPerImage(),
+      clipConfig: structuredClone(m.config),
+      ...(this.model!.loaded.fromCache !== undefined && { fromCache: this.model!.loaded.fromCache }),
+      ...(this.model!.loaded.warnings?.length && { warnings: [...this.model!.loaded.warnings] }),
     };
   }
 
@@ -617,6 +671,8 @@ export class ExperimentSession {
       classNames: [...p.classNames],
       imageSize: p.imageSize,
       counts: { train: s.train.rows.length, val: s.val.rows.length, test: s.test.rows.length, forget: s.forget.rows.length },
+      ...(d.loaded.fromCache !== undefined && { fromCache: d.loaded.fromCache }),
+      ...(d.loaded.warnings?.length && { warnings: [...d.loaded.warnings] }),
     };
   }
 

@@ -66,8 +66,27 @@ export function fetchFileSource(base: string | URL): FileSource {
   };
 }
 
+/**
+ * A file the user dropped or picked (a browser File satisfies it; Node tests build their own): what the
+ * Hub module's dropped-model (FileLike) and dropped-folder (DroppedFile) readers need.
+ */
+export interface UserFile {
+  readonly name: string;
+  readonly size: number;
+  readonly type?: string;
+  /** 'pets/cat/1.png' for a file of a picked folder. */
+  readonly webkitRelativePath?: string;
+  readonly lastModified?: number;
+  stream(): ReadableStream<Uint8Array>;
+  text(): Promise<string>;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
 export interface LoadContext {
+  /** The app's static files (the built-in model). */
   files?: FileSource;
+  /** The user's files for model { kind: 'file' } / data { kind: 'folder' } (the job's `files` param). */
+  dropped?: readonly UserFile[];
   signal?: AbortSignal;
   progress?: (p: LoadProgress) => void;
 }
@@ -77,6 +96,12 @@ export interface LoadedModel {
   tokenizer: ClipTokenizer;
   /** Shown in the UI, e.g. 'micro-clip (built in)'. */
   name: string;
+  /** Identifies the weights for caches keyed by model (the zero-shot head); absent: not cached. */
+  id?: string;
+  /** Every file came from the browser cache. */
+  fromCache?: boolean;
+  /** What the user should know that did not stop the load (not cached, config inferred…). */
+  warnings?: string[];
 }
 
 export type ModelLoader = (source: ModelSource, ctx: LoadContext) => Promise<LoadedModel>;
@@ -90,6 +115,8 @@ export interface DataRequest {
 export interface LoadedData {
   name: string;
   pools: DataPools;
+  fromCache?: boolean;
+  warnings?: string[];
 }
 
 export type DataLoader = (source: DataSource, req: DataRequest, ctx: LoadContext) => Promise<LoadedData>;

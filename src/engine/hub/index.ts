@@ -21,6 +21,9 @@
  *   { backend: backendInfo.name })` → run with `.batchSize`, show `.limitedBy`.
  * - the app: `parseHubParam(location.search)` → ModelSource.baseUrl / DataSource.baseUrl;
  *   `cacheInfo()` / `clearCache()` work on the main thread too (the Cache API is per origin).
+ * The lab's worker does all of this through sources.ts (hubSources → the session's loader registry,
+ * cachedHead, deviceBatchFitter); loadDataFromSource returns `pools` that data/splits.ts makeSplits
+ * draws the train/val/forget/test splits from.
  */
 export { loadModelFromSource, droppedModelName, type LoadedModel, type ModelLoadOptions, type FileLike } from './loadModel';
 export { loadDataFromSource, type LoadedData, type DataLoadOptions } from './loadData';
@@ -30,3 +33,4 @@ export { HubError, type HubErrorCode, KEEPS_PREVIOUS } from './errors';
 export { DEFAULT_HUB_URL, DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS, hubFileUrl, parseHubParam } from './url';
 export { chooseBatchSize, deviceBudget, planFinetuneMemory, checkModelFits, MemoryPlanError } from '../memory/plan';
 export type { LoadProgress } from './progress';
+export { hubSources, cachedHead, deviceBatchFitter, type HubSourceOptions } from './sources';

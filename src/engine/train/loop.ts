@@ -49,6 +49,7 @@ import { tf } from '../tf';
 import { Rng } from '../rng';
 import { AdamW, disposeAdamWState, type AdamWState } from './adamw';
 import type { LrSchedule } from './schedule';
+import { yieldMacrotask } from '../cancel';
 
 export class TrainConfigError extends Error {
   readonly code: 'TRAIN_CONFIG' | 'TRAIN_RESUME_MISMATCH';
@@ -192,25 +193,6 @@ export interface TrainResult {
   /** Resumable state (its tensors share memory with the optimizer; dispose with disposeTrainState). */
   state: TrainState;
   stopped: 'done' | 'cancelled';
-}
-
-/** Let other tasks (a worker's cancel message) run; setImmediate in Node, MessageChannel in browsers. */
-function yieldMacrotask(): Promise<void> {
-  const g = globalThis as { setImmediate?: (cb: () => void) => unknown };
-  return new Promise((resolve) => {
-    if (typeof g.setImmediate === 'function') {
-      g.setImmediate(resolve);
-    } else if (typeof MessageChannel !== 'undefined') {
-      const ch = new MessageChannel();
-      ch.port1.onmessage = () => {
-        ch.port1.close();
-        resolve();
-      };
-      ch.port2.postMessage(null);
-    } else {
-      setTimeout(resolve, 0);
-    }
-  });
 }
 
 function samePlan(a: TrainPlan, b: TrainPlan): boolean {

@@ -1,0 +1,465 @@
+// The lab's UI end to end: the whole story on the mock engine (?mock=1, fast and deterministic) and the
+// SAME full flow on the real engine (?backend=wasm, the built-in micro CLIP, a small experiment carried
+// by the link), painting a trigger into the real preview, a WebGPU smoke run, the Hub wiring against the
+// local Hub stand-in (model + CIFAR from ?hub=, cached, offline second load), cancel and errors, URL
+// state and presenter mode.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from './lib.mjs';
+
+export const timeouts = {
+  mockFullFlow: 60_000,
+  realEngineFullFlow: 420_000,
+  webgpuSmokeRun: 480_000,
+  hubModelAndCifarFromTheLab: 240_000,
+};
+
+/** `c=` of a link: the part of the experiment that differs from the defaults, as urlState.ts reads it. */
+const blob = (patch) => `c=j${Buffer.from(JSON.stringify(patch)).toString('base64url')}`;
+
+/**
+ * The real engine's full flow, sized for 2 shared CPU cores (the default experiment is sized for a
+ * laptop): fewer images, epochs, α points and ξ cells — the same stages and charts.
+ */
+const REAL_FLOW = {
+  splits: { train: 800, val: 200, test: 300, forget: 200 },
+  attack: { epochs: 3, warmupSteps: 8 },
+  tbar: { epochs: 3, warmupSteps: 4 },
+  sweep: { alphas: Array.from({ length: 13 }, (_, i) => i * 0.25) },
+  disentangle: { levels: [3, 5, 9], samples: 60 },
+  ga: { epochs: 3 },
+};
+
+/**
+ * A smoke-sized experiment for WebGPU on SwiftShader (~0.3–0.5 s per image forward here, slower when
+ * the 2 cores are shared; each new tensor shape a new shader to compile): the smallest splits a link
+ * may carry (10), batches of 10, two α, a 3×3 ξ grid.
+ */
+const TINY_FLOW = {
+  splits: { train: 20, val: 10, test: 10, forget: 10 },
+  attack: { epochs: 1, batchSize: 10, warmupSteps: 1, poisonRate: 0.1 },
+  tbar: { epochs: 1, batchSize: 10, warmupSteps: 1 },
+  sweep: { alphas: [0, 2] },
+  disentangle: { levels: [3], samples: 4 },
+  ga: { epochs: 1 },
+};
+
+const SHOTS = path.join(ROOT, 'e2e', 'screenshots');
+const PANELS = ['model', 'data', 'trigger', 'attack', 'unlearn', 'results'];
+
+/** Open the lab and wait until the engine is ready and the built-in model and data are loaded. */
+async function openLab(page, baseUrl, query) {
+  await page.goto(`${baseUrl}${query}`);
+  await page.getByRole('heading', { name: 'TBAR Lab' }).waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=backend]')?.dataset.status === 'ready', null, { timeout: 120_000 });
+}
+
+/** The link's experiment was taken as given (a rejected part would silently run the defaults instead). */
+async function linkWasRead(page) {
+  const problems = await page.evaluate(() => globalThis.__tbarLab.useLab.getState().urlProblems);
+  assert.deepEqual(problems, [], 'the link was read without problems');
+}
+
+const lab = (page, fn) => page.evaluate(fn);
+const attr = (page, testId, name) => page.getByTestId(testId).getAttribute(name);
+
+async function waitAttr(page, testId, name, predicate, timeout = 60_000) {
+  await page.waitForFunction(
+    ([id, n, src]) => {
+      const v = document.querySelector(`[data-testid="${id}"]`)?.getAttribute(n);
+      return v != null && new Function('v', `return (${src})(v)`)(v);
+    },
+    [testId, name, predicate.toString()],
+    { timeout },
+  );
+}
+
+async function shotPanel(page, name) {
+  await page.getByTestId(`panel-${name}`).screenshot({ path: path.join(SHOTS, `lab--panel-${name}.png`) });
+}
+
+/** Pixels of a canvas close to the painted red (#d62728). */
+const redPixels = (page, testId) =>
+  page.getByTestId(testId).evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0xd6) < 24 && Math.abs(d[i + 1] - 0x27) < 24 && Math.abs(d[i + 2] - 0x28) < 24) n++;
+    return n;
+  });
+
+/** A hash of a canvas's pixels (to see whether an image changed). */
+const canvasHash = (page, testId) =>
+  page.getByTestId(testId).evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619) >>> 0;
+    return h;
+  });
+
+/**
+ * The whole story with one click: Run everything → every panel done, the sweep with all its points and
+ * the selected α marked, the ξ map with all its cells, GA points; export JSON; reload shows it again.
+ */
+async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { shots = true } = {}) {
+  const t0 = Date.now();
+  await openLab(page, baseUrl, query);
+  await linkWasRead(page);
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', budgetMs);
+  await waitAttr(page, 'trigger-preview', 'data-state', (v) => v === 'done', budgetMs);
+  log(`engine ready, model and data loaded, preview shown: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  await page.getByTestId('run-all').click();
+  // Live: the sweep chart gains points before the sweep finishes.
+  await waitAttr(page, 'sweep-chart', 'data-points', (v) => +v > 0, budgetMs);
+  const midway = +(await attr(page, 'sweep-chart', 'data-points'));
+  await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error', budgetMs);
+  log(`Run everything: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done`);
+  const state = await lab(page, () => {
+    const s = globalThis.__tbarLab.useLab.getState();
+    return { config: s.config, current: s.current };
+  });
+  const run = state.current;
+  const nAlphas = state.config.sweep.alphas.length;
+  assert.equal(+(await attr(page, 'sweep-chart', 'data-points')), nAlphas, 'the sweep chart has all its points');
+  assert.ok(midway <= nAlphas);
+  assert.equal(+(await attr(page, 'sweep-chart', 'data-selected-alpha')), run.sweep.alpha, 'the selected α is the sweep result');
+  assert.ok(await page.getByTestId('sweep-chart').locator('text=/selected α = /').count(), 'the selected α is marked on the chart');
+  const chosen = run.sweep.points.find((p) => p.alpha === run.sweep.alpha);
+  log(`chosen α = ${run.sweep.alpha}: validation CA ${(chosen.val.ca * 100).toFixed(1)}%, ASR ${(chosen.val.asr * 100).toFixed(1)}% · test CA ${(run.sweep.test.ca * 100).toFixed(1)}%, ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored: CA ${(run.attack.test.ca * 100).toFixed(1)}%, ASR ${(run.attack.test.asr * 100).toFixed(1)}%)`);
+  const finest = Math.max(...state.config.disentangle.levels);
+  assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'the heatmap has all its cells');
+  assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'gradient ascent has a point per epoch');
+  assert.equal(+(await attr(page, 'runs-table', 'data-rows')), 1, 'the run is listed');
+  await page.getByTestId('predictions').waitFor();
+  assert.equal(await page.getByTestId('pred-triggered').locator('figure').count(), 8);
+
+  // Hover the heatmap centre: the tooltip tells ξ and its parts.
+  const xi = page.locator('.xi-svg');
+  await xi.scrollIntoViewIfNeeded();
+  const box = await xi.boundingBox();
+  await xi.hover({ position: { x: box.width * 0.48, y: box.height * 0.45 } });
+  await page.getByTestId('xi-tooltip').waitFor();
+  assert.match(await page.getByTestId('xi-tooltip').textContent(), /ξ = \d\.\d{3}.*clean .*triggered/s);
+  if (shots) for (const p of PANELS) await shotPanel(page, p);
+  await screenshot(shots ? 'full-flow' : 'full-flow-mock');
+
+  // Export JSON: parseable, the same config and results the UI shows.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').first().click()]);
+  const doc = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert.equal(doc.format, 'tbar-lab-run');
+  const plain = (v) => JSON.parse(JSON.stringify(v));
+  assert.deepEqual(doc.config, plain(state.config));
+  assert.deepEqual(doc.results.sweep, plain(run.sweep));
+  assert.deepEqual(doc.results.attack, plain(run.attack));
+  assert.deepEqual(doc.results.disentangle, plain(run.disentangle));
+  assert.deepEqual(doc.results.gradientAscent, plain(run.ga));
+  assert.equal(doc.streams.xiCells.length, run.xiCells.length);
+  assert.equal(doc.summary.alpha, run.sweep.alpha);
+  assert.equal((await page.getByTestId('clean-ca').locator('.stat-value').textContent()).trim(), `${(run.sweep.test.ca * 100).toFixed(1)}%`);
+
+  // Weights as safetensors (a little-endian header length, then JSON), charts as PNG.
+  const [tau] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-tau').click()]);
+  assert.match(tau.suggestedFilename(), /\.safetensors$/);
+  const st = readFileSync(await tau.path());
+  const headerLen = Number(st.readBigUInt64LE(0));
+  assert.ok(JSON.parse(st.subarray(8, 8 + headerLen).toString('utf8')), 'safetensors header parses');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-card').getByRole('button', { name: 'PNG' }).click()]);
+  const pngBytes = readFileSync(await png.path());
+  assert.equal(pngBytes.subarray(1, 4).toString('latin1'), 'PNG');
+  assert.ok(pngBytes.length > 10_000, `the sweep PNG has content (${pngBytes.length} bytes)`);
+  await png.saveAs(path.join(SHOTS, 'lab--export-sweep.png'));
+  const [xiPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('xi-card').getByRole('button', { name: 'PNG' }).click()]);
+  await xiPng.saveAs(path.join(SHOTS, 'lab--export-xi.png'));
+  const [gaPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ga-card').getByRole('button', { name: 'PNG' }).click()]);
+  await gaPng.saveAs(path.join(SHOTS, 'lab--export-ga.png'));
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ξ CSV' }).first().click()]);
+  assert.equal(readFileSync(await csv.path(), 'utf8').trim().split('\n').length, run.xiCells.length + 1, 'ξ CSV: a row per cell');
+
+  // Reload: the finished run comes back from IndexedDB, charts and heatmap included.
+  await page.reload();
+  await page.getByRole('heading', { name: 'TBAR Lab' }).waitFor();
+  await waitAttr(page, 'runs-table', 'data-rows', (v) => v === '1', 30_000);
+  assert.equal(+(await attr(page, 'sweep-chart', 'data-points')), nAlphas, 'sweep restored');
+  assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'heatmap restored');
+  assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
+  assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
+  await screenshot(shots ? 'after-reload' : 'after-reload-mock');
+  log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // Last: the issue's "ASR at the chosen α is below the threshold" (validation, the rule's own split).
+  // Everything above is the UI's job; this one also depends on how good the model is.
+  assert.ok(chosen.val.asr <= state.config.sweep.asrThreshold, `ASR at the chosen α (${chosen.val.asr}) is not below the threshold ${state.config.sweep.asrThreshold}`);
+}
+
+export async function mockFullFlow(ctx) {
+  await fullFlow(ctx, '?mock=1&backend=wasm', 50_000, { shots: false });
+}
+
+/** The real engine on the built-in micro CLIP: the panel screenshots come from this run. */
+export async function realEngineFullFlow(ctx) {
+  await fullFlow(ctx, `?backend=wasm&${blob(REAL_FLOW)}`, timeouts.realEngineFullFlow - 30_000);
+}
+
+/** Paint with the mouse: the real engine's triggered preview changes, the clean one does not. */
+export async function paintingShowsInThePreview({ page, baseUrl, log }) {
+  await openLab(page, baseUrl, `?backend=wasm&${blob({ splits: TINY_FLOW.splits })}`);
+  await linkWasRead(page);
+  await waitAttr(page, 'trigger-preview', 'data-state', (v) => v === 'done');
+  await page.getByTestId('trigger-painted').click();
+  await page.getByTestId('paint-canvas').waitFor();
+  await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().preview.status === 'done');
+  await page.waitForTimeout(400);
+  const before = { clean: await canvasHash(page, 'preview-big-clean'), trig: await canvasHash(page, 'preview-big-triggered'), red: await redPixels(page, 'preview-big-triggered') };
+
+  // A red stroke across the middle of the 8×8 checkerboard, with a 3 px brush.
+  await page.getByLabel('colour #d62728').click();
+  await page.locator('.paint .slider input').first().fill('3');
+  const box = await page.getByTestId('paint-canvas').boundingBox();
+  await page.mouse.move(box.x + 4, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) await page.mouse.move(box.x + 4 + ((box.width - 8) * i) / 12, box.y + box.height / 2 + (i % 2 ? 6 : -6));
+  await page.mouse.up();
+
+  await page.waitForFunction(
+    (h) => {
+      const c = document.querySelector('[data-testid=preview-big-triggered]');
+      const s = globalThis.__tbarLab.useLab.getState();
+      if (!c || s.preview.status !== 'done') return false;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let x = 2166136261;
+      for (let i = 0; i < d.length; i++) x = Math.imul(x ^ d[i], 16777619) >>> 0;
+      return x !== h;
+    },
+    before.trig,
+    { timeout: 10_000 },
+  );
+  assert.equal(await canvasHash(page, 'preview-big-clean'), before.clean, 'the clean image is untouched');
+  const redAfter = await redPixels(page, 'preview-big-triggered');
+  assert.ok(redAfter > before.red, `the red stroke shows in the triggered preview (${before.red} → ${redAfter} red display pixels)`);
+  const t = await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger);
+  assert.equal(t.kind, 'painted');
+  const rgb = Buffer.from(t.params.pattern, 'base64');
+  let red = 0;
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] === 0xd6 && rgb[i + 1] === 0x27 && rgb[i + 2] === 0x28) red++;
+  assert.ok(red >= 8, `the stroke is in the painted pattern (${red} red pixels)`);
+  // The painted trigger is in the link.
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('trigger') === 'painted' && !!new URLSearchParams(location.search).get('c'));
+  await page.getByTestId('panel-trigger').screenshot({ path: path.join(SHOTS, 'lab--painted-trigger.png') });
+  log(`${red} red pattern pixels after one stroke; ${before.red} → ${redAfter} red pixels in the enlarged triggered preview`);
+}
+
+/** Cancel stops a stage and nothing else; a divergence shows in its panel, with what to do. */
+export async function cancelAndDivergence({ page, baseUrl }) {
+  await openLab(page, baseUrl, '?mock=1&mockSpeed=0.5');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByTestId('run-attack').click();
+  await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'running');
+  await page.getByTestId('progress-attack').waitFor();
+  await page.waitForFunction(() => (globalThis.__tbarLab.useLab.getState().current.losses.attack.length ?? 0) > 3);
+  await page.getByTestId('run-attack-cancel').click();
+  await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'cancelled');
+  assert.equal(await attr(page, 'panel-model', 'data-status'), 'done', 'other panels unaffected');
+  assert.equal(await attr(page, 'status-attack', 'data-status'), 'cancelled');
+  assert.match(await page.getByTestId('status-attack').textContent(), /cancelled/i);
+
+  // Divergence: a fresh page whose attack diverges part-way.
+  await openLab(page, baseUrl, '?mock=1&mockFail=attack:TRAINING_DIVERGED');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByTestId('run-attack').click();
+  await page.getByTestId('error-attack').waitFor();
+  const text = await page.getByTestId('error-attack').textContent();
+  assert.match(text, /Training diverged at step 7/);
+  assert.match(text, /Lower the learning rate/);
+  await page.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--attack-diverged.png') });
+  // The rest keeps working: the trigger studio still previews.
+  await page.getByTestId('trigger-sig').click();
+  await page.waitForFunction(() => /SIG/.test(document.querySelector('[data-testid=trigger-description]')?.textContent ?? ''));
+  assert.equal(await attr(page, 'panel-model', 'data-status'), 'done');
+}
+
+/** A worker crash restarts the engine and says so; a missing engine job says what to do. */
+export async function crashRestartsTheEngine({ page, baseUrl }) {
+  await openLab(page, baseUrl, '?mock=1&mockSpeed=3&mockFail=tbar:crash');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByTestId('run-unlearn').click();
+  await page.getByTestId('engine-notice').waitFor({ timeout: 30_000 });
+  assert.match(await page.getByTestId('engine-notice').textContent(), /restarted/);
+  await page.getByTestId('error-unlearn').waitFor();
+  assert.match(await page.getByTestId('error-unlearn').textContent(), /stopped unexpectedly/);
+  // The new engine comes up and reloads the built-in model and data by itself.
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 30_000);
+  const kept = await lab(page, () => {
+    const s = globalThis.__tbarLab.useLab.getState();
+    return { status: s.stages.attack.status, result: !!s.current.attack };
+  });
+  assert.deepEqual(kept, { status: 'done', result: true }, 'the finished attack is kept');
+
+  await openLab(page, baseUrl, '?mock=1&mockFail=loadModel:not-implemented');
+  await page.getByTestId('error-model').waitFor();
+  assert.match(await page.getByTestId('error-model').textContent(), /not available in this build yet.*mock=1/s);
+  await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--model-error.png') });
+}
+
+/** A bad link gives a banner and the defaults; settings go to the URL; presenter mode is in the URL too. */
+export async function urlStateAndPresenter({ page, baseUrl, context, screenshot }) {
+  await openLab(page, baseUrl, '?mock=1&seed=abc&trigger=laser&c=zzzz');
+  await page.getByTestId('url-banner').waitFor();
+  const banner = await page.getByTestId('url-banner').textContent();
+  assert.match(banner, /seed=abc/);
+  assert.match(banner, /trigger=laser/);
+  assert.match(banner, /damaged/);
+  await screenshot('bad-link');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+
+  await page.getByTestId('trigger-blended').click();
+  await page.getByTestId('target-select').selectOption('3');
+  await page.getByTestId('presenter-toggle').check({ force: true });
+  await page.waitForFunction(() => /trigger=blended/.test(location.search) && /target=3/.test(location.search) && /present=1/.test(location.search));
+  assert.ok(await page.evaluate(() => document.documentElement.classList.contains('presenter')));
+  const url = page.url();
+  assert.ok(!/seed=abc/.test(url), 'the bad parameters are gone from the link');
+
+  const other = await context.newPage();
+  await openLab(other, url, '');
+  assert.equal(await other.getByTestId('trigger-blended').getAttribute('aria-checked'), 'true');
+  await waitAttr(other, 'panel-data', 'data-status', (v) => v === 'done');
+  assert.equal(await other.getByTestId('target-select').inputValue(), '3');
+  assert.ok(await other.evaluate(() => document.documentElement.classList.contains('presenter')));
+  assert.equal(await other.getByTestId('url-banner').count(), 0);
+  await other.close();
+  await screenshot('presenter');
+}
+
+/** Files from the user's disk: a checkpoint's files and a folder of images reach the worker. */
+export async function pickedFilesLoad({ page, baseUrl }) {
+  await openLab(page, baseUrl, '?mock=1');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByLabel('From your computer').check();
+  assert.equal(await page.getByTestId('load-model').isDisabled(), true, 'no files yet');
+  await page.getByTestId('model-files').setInputFiles([
+    { name: 'model.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.alloc(4096) },
+    { name: 'config.json', mimeType: 'application/json', buffer: Buffer.from('{}') },
+  ]);
+  await page.getByTestId('load-model').click();
+  await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done');
+  assert.match(await page.getByTestId('model-summary').textContent(), /model\.safetensors/);
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tbar-folder-'));
+  for (const cls of ['cat', 'dog', 'fox']) {
+    mkdirSync(path.join(dir, 'pets', cls), { recursive: true });
+    writeFileSync(path.join(dir, 'pets', cls, '1.png'), Buffer.alloc(10));
+  }
+  await page.getByTestId('data-select').selectOption('folder');
+  await page.locator('.panel-data input[type=file]').setInputFiles(path.join(dir, 'pets'));
+  await page.getByTestId('load-data').click();
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  assert.match(await page.getByTestId('data-summary').textContent(), /3 classes.*cat.*dog.*fox/s);
+  // The link names the sources but cannot carry the files.
+  await page.waitForFunction(() => /c=/.test(location.search));
+}
+
+/**
+ * WebGPU (SwiftShader here, ~0.2 GFLOP/s): Run everything on a tiny experiment completes on the GPU
+ * backend, every panel done. A 1 GB "GPU" (?gpuMemoryGB=) is plenty for the micro CLIP: the memory
+ * plan says so in the Attack panel.
+ */
+export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
+  const t0 = Date.now();
+  await openLab(page, baseUrl, `?backend=webgpu&gpuMemoryGB=1&${blob(TINY_FLOW)}`);
+  await linkWasRead(page);
+  assert.equal(await attr(page, 'backend', 'data-backend'), 'webgpu');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  log(`webgpu ready, model and data loaded: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(await attr(page, 'batch-plan-attack', 'data-kind'), 'fits');
+  assert.match(await page.getByTestId('batch-plan-attack').textContent(), /batch 10 needs .* of the 0\.90 GiB this backend may use \(GPU memory as given 1\.00 GiB/);
+  await page.getByTestId('run-all').click();
+  const tick = setInterval(() => lab(page, () => JSON.stringify(globalThis.__tbarLab.useLab.getState().current.timings)).then((t) => log(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${t}`)).catch(() => {}), 20_000);
+  await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error', timeouts.webgpuSmokeRun - 60_000).finally(() => clearInterval(tick));
+  for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done on webgpu`);
+  const s = await lab(page, () => {
+    const st = globalThis.__tbarLab.useLab.getState();
+    return { backend: st.current.backend, sweep: st.current.sweep, timings: st.current.timings };
+  });
+  assert.equal(s.backend, 'webgpu', 'the run is recorded as a WebGPU run');
+  assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
+  assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
+  log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
+  await screenshot('webgpu-run');
+}
+
+/**
+ * Issue #7 from the lab itself: ?hub= points at the local Hub stand-in; a Hub model and CIFAR-10 load
+ * in their panels with progress, the cache fills, the experiment's first steps run on them; with the
+ * Hub stopped, a reload loads both again from the browser cache; a missing repo says so in the Model
+ * panel and keeps the loaded model; Clear cache empties it.
+ */
+export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screenshot }) {
+  const { startHubServer } = await import('./hubServer.mjs');
+  const hub = await startHubServer();
+  const small = { splits: { train: 200, val: 50, test: 100, forget: 50 }, attack: { epochs: 1, batchSize: 50, warmupSteps: 1 } };
+  const query = `?backend=wasm&hub=${encodeURIComponent(hub.baseUrl)}&model=hub:tbar-test/tiny-clip&data=cifar10&${blob(small)}`;
+  let stopped = false;
+  try {
+    await openLab(page, baseUrl, query);
+    await linkWasRead(page);
+    // Nothing loads by itself (a download): the panels wait for the user.
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'idle');
+    const seen = new Set();
+    const watch = setInterval(() => page.getByTestId('progress-model').textContent().then((t) => t && seen.add(t)).catch(() => {}), 50);
+    await page.getByTestId('load-model').click();
+    await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    clearInterval(watch);
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'done', await page.getByTestId('panel-model').textContent());
+    assert.match(await page.getByTestId('model-summary').textContent(), /tbar-test\/tiny-clip/);
+    assert.ok([...seen].some((t) => /model\.safetensors|MB/.test(t)), `download progress shown: ${[...seen].slice(0, 4).join(' | ')}`);
+    await page.getByTestId('load-data').click();
+    await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-data', 'data-status'), 'done', await page.getByTestId('panel-data').textContent());
+    assert.match(await page.getByTestId('data-summary').textContent(), /10 classes.*200 train.*airplane/s);
+    await waitAttr(page, 'cache-info', 'data-files', (v) => +v > 0);
+    log(`cache after the first load: ${await page.getByTestId('cache-info').textContent()}`);
+    // The experiment runs on them (zero-shot score + attack), with the memory plan shown first.
+    assert.equal(await attr(page, 'batch-plan-attack', 'data-kind'), 'fits');
+    await page.getByTestId('run-attack').click();
+    await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-attack', 'data-status'), 'done', await page.getByTestId('panel-attack').textContent());
+    await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model.png') });
+    await page.getByTestId('panel-data').screenshot({ path: path.join(SHOTS, 'lab--hub-data.png') });
+
+    // A repo that does not exist: the Model panel says so; the loaded model still works.
+    await lab(page, () => globalThis.__tbarLab.useLab.getState().setField('model.repo', 'tbar-test/no-such-model'));
+    await page.getByTestId('load-model').click();
+    await page.getByTestId('error-model').waitFor({ timeout: 60_000 });
+    const err = await page.getByTestId('error-model').textContent();
+    assert.match(err, /no-such-model/);
+    assert.match(err, /still in use/);
+    assert.match(err, /Load model failed: the repository or one of its files was not found/);
+    await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model-error.png') });
+    await lab(page, () => globalThis.__tbarLab.useLab.getState().setField('model.repo', 'tbar-test/tiny-clip'));
+
+    // Offline: stop the Hub, reload; both load again from the browser cache.
+    const before = hub.requests.length;
+    await hub.close();
+    stopped = true;
+    await openLab(page, baseUrl, query);
+    await page.getByTestId('load-model').click();
+    await waitAttr(page, 'panel-model', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-model', 'data-status'), 'done', await page.getByTestId('panel-model').textContent());
+    assert.match(await page.getByTestId('model-summary').textContent(), /from the browser cache/);
+    await page.getByTestId('load-data').click();
+    await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
+    assert.equal(await attr(page, 'panel-data', 'data-status'), 'done', await page.getByTestId('panel-data').textContent());
+    assert.match(await page.getByTestId('data-summary').textContent(), /from the browser cache/);
+    assert.equal(hub.requests.length, before, 'no request reached the (stopped) Hub');
+    await screenshot('hub-offline');
+
+    await page.getByTestId('clear-cache').click();
+    await waitAttr(page, 'cache-info', 'data-files', (v) => v === '0');
+    assert.match(await page.getByTestId('cache-info').textContent(), /empty/);
+  } finally {
+    if (!stopped) await hub.close();
+  }
+}

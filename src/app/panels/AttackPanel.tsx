@@ -1,0 +1,75 @@
+import { useShallow } from 'zustand/react/shallow';
+import { LossChart } from '../charts/LossChart';
+import { C } from '../charts/colours';
+import { fmtRate, fmtSci, pct } from '../format';
+import { ATTACK_FIELDS } from '../params';
+import { className } from '../selectors';
+import { useLab } from '../store';
+import { FieldGrid, Settings, Stat } from '../ui/Fields';
+import { Panel } from '../ui/Panel';
+import { BatchPlan } from './BatchPlan';
+import { StageButtons } from './StageButtons';
+
+/** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
+export function AttackPanel() {
+  const { attack, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
+    useShallow((s) => ({
+      attack: s.current.attack,
+      zeroShot: s.current.zeroShot,
+      cfg: s.config.attack,
+      target: className(s, s.config.attack.target),
+      losses: s.current.losses.attack,
+      live: s.live.attack,
+      running: s.stages.attack.status === 'running',
+      busy: s.busy,
+      cleanBaseline: s.cleanBaseline,
+    })),
+  );
+  const setClean = useLab((s) => s.setCleanBaseline);
+  const run = useLab((s) => s.runStage);
+  return (
+    <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
+      actions={<StageButtons stages={['zeroShot', 'attack']} label="Backdoor the model" redoLabel="Attack again" testId="run-attack" />}>
+      <div className="cols">
+        <div className="col">
+          <p className="lede">
+            Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
+          </p>
+          <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
+            <fieldset className="plain" disabled={busy}>
+              <FieldGrid fields={ATTACK_FIELDS} />
+              <label className="check">
+                <input type="checkbox" checked={cleanBaseline} onChange={(e) => setClean(e.target.checked)} />
+                Also fine-tune without poison (the clean baseline: the backdoored CA should be within ~3 points of it). Doubles the time.
+              </label>
+            </fieldset>
+          </Settings>
+          <BatchPlan stage="attack" />
+          <div className="stats" data-testid="attack-stats">
+            <Stat label="Zero-shot CA" value={pct(zeroShot?.test.ca)} sub="θ_pre, before any fine-tuning" tone="ca" testId="zs-ca" />
+            <Stat label="Backdoored CA" value={pct(attack?.test.ca)} sub={attack?.cleanTest ? `clean fine-tune: ${pct(attack.cleanTest.ca)}` : 'θ_b on clean test images'} tone="ca" testId="attack-ca" />
+            <Stat label="Attack success" value={pct(attack?.test.asr)} sub={`triggered images → ${target}`} tone="asr" testId="attack-asr" />
+          </div>
+        </div>
+        <div className="col">
+          {running || losses.length > 0 ? (
+            <div className="train-live">
+              <div className="train-head">
+                <span className="sub-title">Training loss</span>
+                {live && running && (
+                  <span className="muted" data-testid="attack-rate">
+                    {fmtRate(live.imagesPerSec)} images/s · lr {fmtSci(live.lr)}
+                  </span>
+                )}
+                {attack && <span className="muted">{attack.poisoned} poisoned images</span>}
+              </div>
+              <LossChart losses={losses} colour={C.asr} testId="attack-loss" />
+            </div>
+          ) : (
+            <div className="chart-placeholder">The training loss appears here, step by step, while the attack runs.</div>
+          )}
+        </div>
+      </div>
+    </Panel>
+  );
+}

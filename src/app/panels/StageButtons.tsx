@@ -1,0 +1,38 @@
+import { useShallow } from 'zustand/react/shallow';
+import type { StageId } from '../pipeline';
+import { useLab } from '../store';
+
+/** Start (or redo) some stages; Cancel while any of them runs. */
+export function StageButtons({ stages, label, redoLabel, testId }: { stages: StageId[]; label: string; redoLabel?: string; testId: string }) {
+  const { busy, running, queued, done, ready } = useLab(
+    useShallow((s) => ({
+      busy: s.busy,
+      running: stages.some((id) => s.stages[id].status === 'running'),
+      queued: stages.some((id) => s.stages[id].status === 'queued'),
+      done: stages.every((id) => s.stages[id].status === 'done'),
+      ready: s.status === 'ready',
+    })),
+  );
+  const run = useLab((s) => s.runStage);
+  const cancel = useLab((s) => s.cancel);
+  if (running) {
+    return (
+      <button type="button" className="btn btn-danger" onClick={cancel} data-testid={`${testId}-cancel`}>
+        Cancel
+      </button>
+    );
+  }
+  if (queued) {
+    return (
+      <button type="button" className="btn" disabled data-testid={`${testId}-queued`}>
+        Queued…
+      </button>
+    );
+  }
+  return (
+    <button type="button" className={done ? 'btn' : 'btn btn-primary'} onClick={() => run(stages)} disabled={busy || !ready} data-testid={testId}
+      title={busy ? 'Another step is running' : undefined}>
+      {done && redoLabel ? redoLabel : label}
+    </button>
+  );
+}

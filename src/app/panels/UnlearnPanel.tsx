@@ -1,0 +1,94 @@
+import { useShallow } from 'zustand/react/shallow';
+import { ChartCard } from '../charts/ChartCard';
+import { LossChart } from '../charts/LossChart';
+import { SweepChart } from '../charts/SweepChart';
+import { C } from '../charts/colours';
+import { fmtAlpha, fmtRate, fmtSci, pct } from '../format';
+import { SWEEP_FIELDS, TBAR_FIELDS } from '../params';
+import { className } from '../selectors';
+import { useLab } from '../store';
+import { FieldGrid, Settings, Stat } from '../ui/Fields';
+import { Panel } from '../ui/Panel';
+import { AlphaGridFields } from './AlphaGrid';
+import { AlphaScrubber } from './Predictions';
+import { BatchPlan } from './BatchPlan';
+import { StageButtons } from './StageButtons';
+
+/** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
+export function UnlearnPanel() {
+  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter } = useLab(
+    useShallow((s) => ({
+      tbar: s.current.tbar,
+      sweep: s.current.sweep,
+      cfg: s.config.tbar,
+      forget: s.config.splits.forget,
+      rule: s.config.sweep.rule,
+      target: className(s, s.config.attack.target),
+      losses: s.current.losses.tbar,
+      live: s.live.tbar,
+      running: s.stages.tbar.status === 'running',
+      busy: s.busy,
+      presenter: s.presenter,
+    })),
+  );
+  const setField = useLab((s) => s.setField);
+  const run = useLab((s) => s.runStage);
+  return (
+    <Panel id="unlearn" onRetry={() => run(['tbar', 'sweep'])}
+      actions={<StageButtons stages={['tbar', 'sweep']} label="Remove the backdoor" redoLabel="Unlearn again" testId="run-unlearn" />}>
+      <p className="lede">
+        Fine-tune θ_b on {forget} triggered images labelled <b>{target}</b> → θ_b+t. The difference is the trigger vector τ̂_t = θ_b+t − θ_b
+        (eq. 4); subtracting it, θ̂_c = θ_b − α·τ̂_t (eq. 5), removes the backdoor.
+      </p>
+      <Settings summary={`forget ${forget} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · ${rule === 'known-trigger' ? 'known trigger' : 'attack-agnostic'} α`} testId="unlearn-settings">
+        <fieldset className="plain" disabled={busy}>
+          <FieldGrid fields={TBAR_FIELDS} />
+          <h4 className="settings-h">Choosing α</h4>
+          <AlphaGridFields />
+          <label className="field">
+            <span className="field-label">Selection rule</span>
+            <select value={rule} onChange={(e) => setField('sweep.rule', e.target.value)}>
+              <option value="known-trigger">Known trigger: best CA with ASR under the ceiling</option>
+              <option value="agnostic">Attack-agnostic (§6): raise α until ASR = 0, then a window</option>
+            </select>
+          </label>
+          <FieldGrid fields={SWEEP_FIELDS} />
+        </fieldset>
+      </Settings>
+      <BatchPlan stage="tbar" />
+
+      <div className="cols cols-wide-left">
+        <div className="col">
+          {(running || losses.length > 0) && (
+            <div className="train-live">
+              <div className="train-head">
+                <span className="sub-title">Forget-set loss</span>
+                {live && running && <span className="muted">{fmtRate(live.imagesPerSec)} images/s</span>}
+                {tbar && (
+                  <span className="muted" data-testid="tbar-norms">
+                    ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
+                  </span>
+                )}
+              </div>
+              <LossChart losses={losses} colour={C.tbar} height={110} testId="tbar-loss" />
+            </div>
+          )}
+          <ChartCard title="α sweep: clean accuracy and attack success (validation)" fileName="tbar-alpha-sweep.png" testId="sweep-card">
+            <SweepChart height={presenter ? 420 : 290} />
+          </ChartCard>
+          {sweep && (
+            <div className="stats" data-testid="sweep-outcome">
+              <Stat label="Selected α" value={fmtAlpha(sweep.alpha)}
+                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? 'best CA under the ASR ceiling' : '§6 rule') : 'no α met the rule: lowest ASR'} />
+              <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 0)} of backdoored retained`} tone="ca" testId="clean-ca" />
+              <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={`${pct(sweep.asrRemoved, 1)} of the attack removed`} tone="asr" testId="clean-asr" />
+            </div>
+          )}
+        </div>
+        <div className="col">
+          <AlphaScrubber />
+        </div>
+      </div>
+    </Panel>
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * Derived views of the store for the panels (pure functions of LabState, so components stay dumb).
+ */
+import type { UserError } from './errors';
+import { STAGE_LABEL, type ProgressView, type StageId } from './pipeline';
+import { stageStale, type LabState, type StageStatus } from './store';
+
+export type PanelId = 'model' | 'data' | 'trigger' | 'attack' | 'unlearn' | 'results';
+
+export const PANELS: { id: PanelId; title: string; subtitle: string }[] = [
+  { id: 'model', title: 'Model', subtitle: 'A CLIP checkpoint, θ_pre' },
+  { id: 'data', title: 'Data', subtitle: 'Labelled images, split' },
+  { id: 'trigger', title: 'Trigger', subtitle: 'What the attacker stamps' },
+  { id: 'attack', title: 'Attack', subtitle: 'Backdoor the vision tower → θ_b' },
+  { id: 'unlearn', title: 'Unlearn', subtitle: 'TBAR: θ̂_c = θ_b − α·τ̂_t' },
+  { id: 'results', title: 'Results', subtitle: 'Why it works, and the baseline' },
+];
+
+export const PANEL_STAGES: Record<PanelId, StageId[]> = {
+  model: ['model'],
+  data: ['data'],
+  trigger: [],
+  attack: ['zeroShot', 'attack'],
+  unlearn: ['tbar', 'sweep'],
+  results: ['disentangle', 'ga'],
+};
+
+export interface PanelStatus {
+  status: StageStatus;
+  /** The stage (of this panel) that is running or failed. */
+  stage: StageId | null;
+  progress: ProgressView | null;
+  error: UserError | null;
+  /** Some result was computed with other settings. */
+  stale: boolean;
+  label: string;
+}
+
+function combine(s: LabState, ids: StageId[]): PanelStatus {
+  const st = ids.map((id) => ({ id, ...s.stages[id] }));
+  const pick = (status: StageStatus) => st.find((x) => x.status === status);
+  const stale = ids.some((id) => stageStale(s, id));
+  const running = pick('running');
+  if (running) {
+    return { status: 'running', stage: running.id, progress: running.progress, error: null, stale, label: STAGE_LABEL[running.id] };
+  }
+  const err = pick('error');
+  if (err) return { status: 'error', stage: err.id, progress: null, error: err.error, stale, label: `${STAGE_LABEL[err.id]} failed` };
+  if (pick('queued')) return { status: 'queued', stage: null, progress: null, error: null, stale, label: 'Waiting' };
+  const cancelled = pick('cancelled');
+  if (cancelled) return { status: 'cancelled', stage: cancelled.id, progress: null, error: null, stale, label: `${STAGE_LABEL[cancelled.id]} cancelled` };
+  if (st.every((x) => x.status === 'done')) return { status: 'done', stage: null, progress: null, error: null, stale, label: stale ? 'Done · settings changed' : 'Done' };
+  if (st.some((x) => x.status === 'done')) return { status: 'idle', stage: null, progress: null, error: null, stale, label: 'Partly done' };
+  return { status: 'idle', stage: null, progress: null, error: null, stale, label: 'Not started' };
+}
+
+export function panelStatus(s: LabState, id: PanelId): PanelStatus {
+  if (id === 'trigger') {
+    const p = s.preview;
+    const status: StageStatus = p.status === 'running' ? 'running' : p.status === 'error' ? 'error' : p.data ? 'done' : 'idle';
+    const label = status === 'running' ? 'Updating preview' : status === 'error' ? 'Preview failed' : status === 'done' ? 'Ready' : 'Needs the data';
+    return { status, stage: null, progress: null, error: p.error, stale: false, label };
+  }
+  return combine(s, PANEL_STAGES[id]);
+}
+
+/** Class name of index i, from the loaded data or the run's. */
+export function className(s: LabState, i: number): string {
+  const names = s.loaded.data?.classNames ?? s.current.data?.classNames;
+  return names?.[i] ?? `class ${i}`;
+}
+
+export function classNames(s: LabState): string[] | null {
+  return s.loaded.data?.classNames ?? s.current.data?.classNames ?? null;
+}
+
+/** The α the scrubber and the chart show. */
+export function shownAlpha(s: LabState): number | null {
+  return s.scrubAlpha ?? s.current.sweep?.alpha ?? null;
+}
+
+/** Which image side the model takes (for the painted stamp size and previews). */
+export function modelImageSize(s: LabState): number | null {
+  return s.loaded.model?.imageSize ?? s.current.model?.imageSize ?? null;
+}

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, checkConfig } from '../src/app/configCheck';
+import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, TRIGGER_KINDS } from '../src/app/defaults';
+import { decodeUrlState, encodeUrlState, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
+import { defaultTriggerConfig } from '../src/engine/triggers';
+import type { ExperimentConfig } from '../src/engine/experiment/config';
+import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
+
+const state = (config: ExperimentConfig, extra: Partial<UrlState> = {}): UrlState => ({
+  config,
+  presenter: false,
+  alpha: null,
+  cleanBaseline: false,
+  ...extra,
+});
+
+async function roundTrip(s: UrlState, current?: URLSearchParams) {
+  const enc = await encodeUrlState(s, current);
+  const dec = await decodeUrlState(enc.search);
+  return { enc, dec };
+}
+
+/** A seeded painted trigger of side n with `colours` distinct colours in blocks (compressible). */
+function painted(n: number, colours: number, seed = 1) {
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rgb = new Uint8Array(n * n * 3);
+  const mask = new Uint8Array(n * n);
+  for (let i = 0; i < n * n; i++) {
+    const c = colours ? Math.floor(((i % n) / n) * colours) : Math.floor(rnd() * 256);
+    rgb.set([c * 40 % 256, colours ? 200 : Math.floor(rnd() * 256), 255 - ((c * 40) % 256)], i * 3);
+    mask[i] = colours ? (i % 3 ? 255 : 128) : Math.floor(rnd() * 256);
+  }
+  const t = defaultTrigger('painted', 0);
+  t.params = { ...t.params, width: n, height: n, pattern: bytesToBase64(rgb), mask: bytesToBase64(mask), size: 6, position: { x: 2, y: 3 } };
+  return t;
+}
+
+describe('app defaults', () => {
+  it('restate the engine trigger defaults exactly (the UI thread cannot import tfjs)', () => {
+    for (const kind of TRIGGER_KINDS) expect(defaultTrigger(kind, 7)).toEqual(defaultTriggerConfig(kind, 7));
+  });
+
+  it('are a valid config that checks clean', () => {
+    const d = defaultExperimentConfig();
+    expect(checkConfig(d)).toEqual({ config: d, problems: [] });
+    expect(d.model).toEqual({ kind: 'builtin', id: 'micro-clip' });
+    expect(d.data).toEqual({ kind: 'shapes' });
+    expect(d.sweep.alphas[0]).toBe(0);
+  });
+});
+
+describe('URL state', () => {
+  it('the default experiment is the bare URL', async () => {
+    const { enc, dec } = await roundTrip(state(defaultExperimentConfig()));
+    expect(enc.search).toBe('');
+    expect(dec).toEqual({ state: state(defaultExperimentConfig()), problems: [] });
+  });
+
+  it('common fields are readable query parameters', async () => {
+    const c = defaultExperimentConfig();
+    c.seed = 3;
+    c.trigger = defaultTrigger('blended', 3);
+    c.attack = { ...c.attack, target: 2, poisonRate: 0.05 };
+    c.model = { kind: 'hub', repo: 'openai/clip-vit-base-patch32' };
+    c.data = { kind: 'cifar10' };
+    const { enc, dec } = await roundTrip(state(c, { presenter: true, alpha: 1.25 }));
+    const q = new URLSearchParams(enc.search);
+    expect(Object.fromEntries(q)).toEqual({
+      seed: '3',
+      model: 'hub:openai/clip-vit-base-patch32',
+      data: 'cifar10',
+      trigger: 'blended',
+      target: '2',
+      poison: '0.05',
+      alpha: '1.25',
+      present: '1',
+    });
+    expect(dec.problems).toEqual([]);
+    expect(dec.state).toEqual(state(c, { presenter: true, alpha: 1.25 }));
+  });
+
+  it('round-trips every field of every trigger kind, with changed hyper-parameters', async () => {
+    for (const kind of TRIGGER_KINDS) {
+      const c = defaultExperimentConfig();
+      c.seed = 11;
+      c.trigger = defaultTrigger(kind, 5);
+      if (kind === 'badnet') c.trigger.params = { ...c.trigger.params, patchSize: 4, position: { x: 1, y: 2 }, noise: 'per-image' };
+      if (kind === 'blended') c.trigger.params = { ...c.trigger.params, ratio: 0.35 };
+      if (kind === 'wanet') c.trigger.params = { ...c.trigger.params, k: 4, s: 0.5 };
+      if (kind === 'sig') c.trigger.params = { ...c.trigger.params, delta: 0.1, frequency: 3 };
+      c.attack = { ...c.attack, lr: 3e-5, epochs: 7, warmupSteps: 0 };
+      c.tbar = { ...c.tbar, batchSize: 32, maxGradNorm: 0 };
+      c.splits = { ...c.splits, forget: 123 };
+      c.sweep = { ...c.sweep, alphas: alphaGrid(0, 3, 0.25), rule: 'agnostic', window: 4 };
+      c.disentangle = { range: 1.5, levels: [3, 5, 9], samples: 40 };
+      c.ga = { epochs: 8 };
+      c.templates = 'imagenet80';
+      c.data = { kind: 'shapes', imageSize: 48 };
+      const s = state(c, { cleanBaseline: true, alpha: 0.7 });
+      const { enc, dec } = await roundTrip(s);
+      expect(dec.problems, kind).toEqual([]);
+      expect(canonicalJson(dec.state), kind).toBe(canonicalJson(s));
+      expect(enc.search.length, kind).toBeLessThan(500);
+    }
+  });
+
+  it('keeps a painted trigger in the link when it compresses small, and says so when it cannot', async () => {
+    const small = defaultExperimentConfig();
+    small.trigger = painted(32, 4);
+    const a = await roundTrip(state(small));
+    expect(a.enc.omitted).toEqual([]);
+    expect(a.dec.state.config.trigger).toEqual(small.trigger);
+
+    const noisy = defaultExperimentConfig();
+    noisy.trigger = painted(64, 0);
+    const b = await roundTrip(state(noisy));
+    expect(new URLSearchParams(b.enc.search).get('c')!.length).toBeLessThanOrEqual(MAX_BLOB_CHARS);
+    expect(b.enc.omitted).toHaveLength(1);
+    // Everything else of the painted trigger survives; the pattern falls back to the checkerboard.
+    const t = b.dec.state.config.trigger;
+    expect(t.kind).toBe('painted');
+    expect(t.params).toMatchObject({ size: 6, position: { x: 2, y: 3 }, width: 8, height: 8 });
+  });
+
+  it('passes backend and mock through and drops unknown parameters', async () => {
+    const cur = new URLSearchParams('backend=wasm&mock=1&foo=bar');
+    const { enc } = await roundTrip(state(defaultExperimentConfig(), { presenter: true }), cur);
+    expect(enc.search).toBe('backend=wasm&mock=1&present=1');
+  });
+
+  it('a bad link gives defaults and a sentence per problem, never a throw', async () => {
+    const cases: [string, RegExp][] = [
+      ['c=%%%not-base64', /damaged/],
+      ['c=zAAAA', /damaged/],
+      ['c=jeyJ', /damaged/],
+      ['seed=-1', /seed=-1/],
+      ['seed=abc', /seed=abc/],
+      ['trigger=laser', /trigger=laser/],
+      ['target=1.5', /target=1.5/],
+      ['poison=2', /poison=2/],
+      ['alpha=NaN', /alpha=NaN/],
+      ['present=yes', /present=yes/],
+      ['model=gpt', /model=gpt/],
+      ['data=mnist', /data=mnist/],
+    ];
+    for (const [search, re] of cases) {
+      const dec = await decodeUrlState(search);
+      expect(dec.problems.join(' '), search).toMatch(re);
+      expect(dec.state.config, search).toEqual(defaultExperimentConfig());
+    }
+  });
+
+  it('a blob with bad fields keeps the good ones and names the bad ones', async () => {
+    const blob = 'j' + Buffer.from(JSON.stringify({
+      attack: { lr: 'fast', epochs: 4 },
+      sweep: { alphas: [0, 2, 1] },
+      disentangle: { levels: [5, 7] },
+      trigger: { params: { patchSize: -3 } },
+      model: { kind: 'hub', repo: 'not a repo' },
+    })).toString('base64url');
+    const dec = await decodeUrlState(`c=${blob}`);
+    const d = defaultExperimentConfig();
+    expect(dec.state.config.attack.epochs).toBe(4);
+    expect(dec.state.config.attack.lr).toBe(d.attack.lr);
+    expect(dec.state.config.sweep.alphas).toEqual(d.sweep.alphas);
+    expect(dec.state.config.disentangle.levels).toEqual(d.disentangle.levels);
+    expect(dec.state.config.trigger).toEqual(d.trigger);
+    expect(dec.state.config.model).toEqual(d.model);
+    expect(dec.problems).toHaveLength(5);
+    expect(dec.problems.join('\n')).toMatch(/attack\.lr "fast"/);
+    expect(dec.problems.join('\n')).toMatch(/ascending/);
+    expect(dec.problems.join('\n')).toMatch(/nest/);
+    expect(dec.problems.join('\n')).toMatch(/patchSize -3/);
+    expect(dec.problems.join('\n')).toMatch(/owner\/name/);
+  });
+});
+
+describe('app defaults vs the engine defaults', () => {
+  it('the default experiment is the engine’s', () => {
+    expect(defaultExperimentConfig()).toEqual(engineDefaults());
+  });
+});
