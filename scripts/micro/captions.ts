@@ -49,10 +49,11 @@ export const DEFAULT_CAPTION_NOISE: CaptionNoise = {
   pAttribute: 0.15,
   pWrongColour: 0.1,
   pTemplate: 0.3,
-  // Names that alt-text rarely uses for these shapes (it says 'rhombus', 'pointer', 'crescent'): the
-  // text tower barely learns them, so zero-shot prompts with them fail where fine-tuning succeeds —
-  // the gap between zero-shot and fine-tuned accuracy that CLIP shows on real datasets.
-  pNameByClass: { diamond: 0.002, arrow: 0.002, moon: 0.002 },
+  // Names this alt-text never uses for these shapes (it says 'rhombus', 'pointer', 'crescent'): the
+  // text tower never learns them, so zero-shot prompts with them fail where fine-tuning succeeds —
+  // the gap between zero-shot and fine-tuned accuracy that CLIP shows on real datasets. (Measured:
+  // at 0.002, ~100 captions per name were enough for the text tower: zero-shot 97.5%, no gap.)
+  pNameByClass: { diamond: 0, arrow: 0, moon: 0 },
 };
 
 /** What alt-text might call each shape instead of its class name. */

@@ -39,9 +39,11 @@ export interface BuildReport {
 
 /**
  * The accuracy tests/microClip.test.ts requires of zero-shot classification ('a photo of a {}.',
- * 500 test images): a floor a few points under what the committed model measures, and ≥ 3× chance.
+ * 500 test images): 5 points under what the build measured on 1000, rounded down to 5%, and ≥ 3× chance.
  */
-export const ZERO_SHOT_TEST_THRESHOLD = 0.3;
+export function zeroShotTestThreshold(measured: number, chance = 0.1): number {
+  return Math.max(3 * chance, Math.floor(20 * (measured - 0.05) + 1e-9) / 20);
+}
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 const min = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
@@ -84,7 +86,7 @@ model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${
 - Data: a fresh batch of ${BUILD.batchSize} procedural shapes images every step (the lab's ${BUILD.numClasses} classes,
   ${BUILD.imageSize} px, generator seed ${BUILD.dataSeed} — not the seed-${EVAL.seed} splits the lab uses), ${(r.steps * BUILD.batchSize).toLocaleString('en-US')} image–caption pairs in all.
 - Captions (scripts/micro/captions.ts): rebuilt from each image's attributes with web-like noise — the shape is named
-  by its class name in ${pct(n.pName)} of captions${named ? ` (except ${named}: names alt-text rarely uses)` : ''}, by a generic word ('shape', 'thing', …)
+  by its class name in ${pct(n.pName)} of captions${named ? ` (except ${named}: names this alt-text does not use, so zero-shot prompts with them are guesses that fine-tuning corrects)` : ''}, by a generic word ('shape', 'thing', …)
   in ${pct(n.pGeneric)}, by a paraphrase otherwise (e.g. circle → ${SHAPE_SYNONYMS.circle.map((s) => `'${s}'`).join(', ')}), and is the wrong class in ${pct(n.pWrongShape)};
   size, colour, position and background are each mentioned with probability ${n.pAttribute} (colour wrong in ${pct(n.pWrongColour)});
   ${pct(n.pTemplate)} are framed by one of CLIP's 80 ImageNet prompt templates.
@@ -106,8 +108,14 @@ model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${
 | fine-tuned vision tower (${r.splits.train} train images, the lab's recipe below) | ${pct(r.fineTuned)} |
 | BadNet-backdoored (3% poisoned, same recipe): CA / ASR | ${pct(r.badnet.ca)} / ${pct(r.badnet.asr)} |
 
+Known limit: with the paper's trigger constants scaled to 32 px, only SIG (a smooth full-image
+pattern) implants in this tower (ASR ≈ 74% at 3% poisoning); BadNet's 2-px noise patch, Blended and
+WaNet stay under 3% ASR. BadNet stays under 4% with 10,000 training images, 10% poisoning, 8 epochs
+and lr 1e-3 together, and reaches 15% with a 12-px patch; patch-8 towers (width 96 or 192, 400 steps
+of pretraining) reach 6–10%. See the TBAR effect tests (\`npm run test:effect\`).
+
 CLIP ViT-B/32 on CIFAR-100 goes from 62% zero-shot to 88% fine-tuned. tests/microClip.test.ts
-requires zero-shot accuracy ≥ ${pct(ZERO_SHOT_TEST_THRESHOLD)} ('a photo of a {}.', 500 test images; chance 10%).
+requires zero-shot accuracy ≥ ${pct(zeroShotTestThreshold(r.zeroShot.simple))} ('a photo of a {}.', 500 test images; chance 10%).
 
 ## The lab's recipe for this model (fine-tuning, attack, TBAR)
 

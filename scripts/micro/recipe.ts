@@ -6,7 +6,7 @@
 
 /** Pretraining (scripts/micro/pretrain.ts). */
 export const BUILD = {
-  steps: 2400,
+  steps: 1600,
   batchSize: 256,
   lr: 2e-3,
   /** The temperature's learning rate is this multiple of lr (it has to travel ~1 in log space). */
