@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
 //
 // The TBAR effect tests (issue #5's floors on the built-in micro CLIP: attack ASR ≥ 90%, TBAR removes
 // ≥ 90% of it and keeps ≥ 85% of CA; ξ low at the centre) run as their own suite, `npm run test:effect`
-// (TBAR_EFFECT_TESTS=1). They are kept out of `npm test` only while the committed micro CLIP is the
-// interim build (public/models/micro-clip/card.md), on which they FAIL: they measure the model, not
-// the code, and the code's own tests (hand-computed answers, golden files) are in `npm test`.
+// (TBAR_EFFECT_TESTS=1). They are kept out of `npm test` while the committed micro CLIP does not take
+// the paper's BadNet/Blended/WaNet triggers (public/models/micro-clip/card.md), so they FAIL: they
+// measure the model, not the code; the code's own tests (hand-computed answers, golden files) are in
+// `npm test`.
 const EFFECT = ['tests/tbar.*.test.ts', 'tests/disentanglement.test.ts'];
 const effectOnly = process.env.TBAR_EFFECT_TESTS === '1';
 // Vitest is pinned to 4.x: it supports Node 20, which the README promises (Vitest 5 needs Node 22).

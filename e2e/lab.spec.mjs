@@ -21,12 +21,14 @@ const blob = (patch) => `c=j${Buffer.from(JSON.stringify(patch)).toString('base6
 
 /**
  * The real engine's full flow, sized for 2 shared CPU cores (the default experiment is sized for a
- * laptop): fewer images, epochs, α points and ξ cells — the same stages and charts.
+ * laptop): fewer images, α points and ξ cells — the same stages and charts. With SIG: of the paper's
+ * triggers it is the one the built-in micro CLIP takes (public/models/micro-clip/card.md), so "ASR
+ * below the threshold at the chosen α" is a real removal here. Splits and epochs as the TBAR effect
+ * tests (tests/util/tbarCase.ts): in Node on the same backend this backdoor reaches ASR 74% (test)
+ * and TBAR removes 98.7% of it.
  */
 const REAL_FLOW = {
-  splits: { train: 800, val: 200, test: 300, forget: 200 },
-  attack: { epochs: 3, warmupSteps: 8 },
-  tbar: { epochs: 3, warmupSteps: 4 },
+  splits: { train: 2000, val: 300, test: 600, forget: 300 },
   sweep: { alphas: Array.from({ length: 13 }, (_, i) => i * 0.25) },
   disentangle: { levels: [3, 5, 9], samples: 60 },
   ga: { epochs: 3 },
@@ -102,7 +104,7 @@ const canvasHash = (page, testId) =>
  * The whole story with one click: Run everything → every panel done, the sweep with all its points and
  * the selected α marked, the ξ map with all its cells, GA points; export JSON; reload shows it again.
  */
-async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { shots = true } = {}) {
+async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { shots = true, minAttackAsr } = {}) {
   const t0 = Date.now();
   await openLab(page, baseUrl, query);
   await linkWasRead(page);
@@ -192,6 +194,8 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   // Last: the issue's "ASR at the chosen α is below the threshold" (validation, the rule's own split).
   // Everything above is the UI's job; this one also depends on how good the model is.
   assert.ok(chosen.val.asr <= state.config.sweep.asrThreshold, `ASR at the chosen α (${chosen.val.asr}) is not below the threshold ${state.config.sweep.asrThreshold}`);
+  if (minAttackAsr !== undefined)
+    assert.ok(run.attack.test.asr >= minAttackAsr, `the backdoor took (ASR ${run.attack.test.asr} ≥ ${minAttackAsr}), so its removal above is not trivial`);
 }
 
 export async function mockFullFlow(ctx) {
@@ -200,7 +204,7 @@ export async function mockFullFlow(ctx) {
 
 /** The real engine on the built-in micro CLIP: the panel screenshots come from this run. */
 export async function realEngineFullFlow(ctx) {
-  await fullFlow(ctx, `?backend=wasm&${blob(REAL_FLOW)}`, timeouts.realEngineFullFlow - 30_000);
+  await fullFlow(ctx, `?backend=wasm&trigger=sig&${blob(REAL_FLOW)}`, timeouts.realEngineFullFlow - 30_000, { minAttackAsr: 0.5 });
 }
 
 /** Paint with the mouse: the real engine's triggered preview changes, the clean one does not. */

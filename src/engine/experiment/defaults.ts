@@ -8,10 +8,11 @@
  *   warmup is ≈ 25% of the run), poison 3%, target 'orange'; TBAR "the same configurations";
  *   gradient ascent "the same TBAR hyperparameters".
  *
- * The micro CLIP (public/models/micro-clip/card.md) is ~100× smaller than ViT-B/32 (vision width 96,
- * 4 layers, patch 8 at 32 px) and was pretrained for minutes, not on 400M pairs, so:
- *   - lr 1e-5 → MICRO_RECIPE.lr: a small transformer far from convergence needs larger steps; the
- *     feasibility study (card.md) picked it as the largest rate that keeps clean CA stable;
+ * The micro CLIP (public/models/micro-clip/card.md) is ~300× smaller than ViT-B/32 (vision width 96,
+ * 2 layers, patch 16 at 32 px) and was pretrained for minutes, not on 400M pairs, so:
+ *   - lr 1e-5 → MICRO_RECIPE.lr 3e-4: a small transformer far from convergence needs larger steps
+ *     (measured on a 2400-step build of this architecture: clean fine-tuning CA 96.5% at 3e-4,
+ *     95.3% at 1e-3 over 8 epochs, 91.2% at 3e-3);
  *   - batch 128 → 64: the fastest per image on the wasm backend (tests, CPU-only machines);
  *   - 500 warmup steps of ~2000 → the same ≈ 25% of the attack's steps;
  *   - 43k/5k/2k/10k images → a few thousand / hundreds (the shapes generator is unbounded; the sizes

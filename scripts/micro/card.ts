@@ -1,0 +1,127 @@
+/**
+ * card.md of the micro CLIP, written by the build from its measurements (build.json holds the same
+ * numbers). tests/microClip.test.ts reads the zero-shot threshold from the sentence
+ * "requires zero-shot accuracy ≥ X%".
+ */
+import type { FinetuneConfig } from '../../src/engine/experiment/config';
+import type { SplitConfig } from '../../src/engine/experiment/config';
+import { DEFAULT_CAPTION_NOISE, SHAPE_SYNONYMS } from './captions';
+import type { MicroArch } from './model';
+import { BUILD, EVAL } from './recipe';
+
+export interface BuildReport {
+  arch: MicroArch;
+  vocabSize: number;
+  params: { total: number; vision: number };
+  flopsPerImage: number;
+  steps: number;
+  seed: number;
+  /** Mean pretraining loss over the last 50 steps. */
+  finalLoss: number;
+  /** Pretraining throughput, image–caption pairs per second. */
+  imagesPerSec: number;
+  zeroShot: { simple: number; imagenet80: number };
+  fineTuned: number;
+  badnet: { ca: number; asr: number };
+  pixelProbe: { train: number; test: number };
+  finetuneMs: number;
+  evalMs: number;
+  pretrainMs: number;
+  totalMs: number;
+  cores: number;
+  loadAverage: number;
+  modelBytes: number;
+  sha256: string;
+  logitScale: number;
+  recipe: FinetuneConfig;
+  splits: SplitConfig;
+}
+
+/**
+ * The accuracy tests/microClip.test.ts requires of zero-shot classification ('a photo of a {}.',
+ * 500 test images): 5 points under what the build measured on 1000, rounded down to 5%, and ≥ 3× chance.
+ */
+export function zeroShotTestThreshold(measured: number, chance = 0.1): number {
+  return Math.max(3 * chance, Math.floor(20 * (measured - 0.05) + 1e-9) / 20);
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+const min = (ms: number) => `${(ms / 60000).toFixed(1)} min`;
+
+export function writeCard(r: BuildReport): string {
+  const a = r.arch;
+  const n = DEFAULT_CAPTION_NOISE;
+  const named = Object.entries(n.pNameByClass ?? {})
+    .map(([c, p]) => `'${c}' ${pct(p!)}`)
+    .join(', ');
+  return `# micro CLIP (built-in model of TBAR Lab)
+
+A genuine, tiny CLIP in the Hugging Face \`CLIPModel\` layout — both towers, a WordLevel
+\`tokenizer.json\`, \`config.json\`, \`model.safetensors\` (F32) — pretrained contrastively from scratch
+on the lab's procedural captioned shapes, so the whole lab (zero-shot head, fine-tuning, backdoor
+attacks, TBAR) runs in seconds without a download. It loads through the same code as
+\`openai/clip-vit-base-patch32\`.
+
+## Architecture
+
+| | vision tower | text tower |
+|---|---|---|
+| width / MLP | ${a.visionWidth} / ${4 * a.visionWidth} | ${a.textWidth} / ${4 * a.textWidth} |
+| layers / heads | ${a.visionLayers} / ${a.visionHeads} | ${a.textLayers} / ${a.textHeads} |
+| input | ${a.imageSize}×${a.imageSize} px, patch ${a.patchSize} → ${(a.imageSize / a.patchSize) ** 2} patches + class token | WordLevel, ${r.vocabSize} ids, context ${a.contextLength} |
+| activation | quick_gelu | quick_gelu (causal mask, pooled at <\\|endoftext\\|>) |
+
+Projection dimension ${a.projectionDim}; learned temperature \`logit_scale\` = ${r.logitScale.toFixed(3)}
+(exp = ${Math.exp(r.logitScale).toFixed(1)}).
+
+- Parameters: ${r.params.total.toLocaleString('en-US')} in all, ${r.params.vision.toLocaleString('en-US')} in the image encoder (what the lab fine-tunes).
+- Vision FLOPs per image (forward, matMuls, 2 per multiply-add): ${(r.flopsPerImage / 1e6).toFixed(1)} MFLOPs (ViT-B/32: 8.7 GFLOPs).
+- File: model.safetensors ${(r.modelBytes / 1e6).toFixed(2)} MB, sha256 \`${r.sha256}\`.
+
+## How it was made
+
+\`npm run build:micro\` (scripts/build-micro.ts; deterministic: the same command writes the same
+model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${r.cores} cores.
+
+- Data: a fresh batch of ${BUILD.batchSize} procedural shapes images every step (the lab's ${BUILD.numClasses} classes,
+  ${BUILD.imageSize} px, generator seed ${BUILD.dataSeed} — not the seed-${EVAL.seed} splits the lab uses), ${(r.steps * BUILD.batchSize).toLocaleString('en-US')} image–caption pairs in all.
+- Captions (scripts/micro/captions.ts): rebuilt from each image's attributes with web-like noise — the shape is named
+  by its class name in ${pct(n.pName)} of captions${named ? ` (except ${named}: names this alt-text does not use, so zero-shot prompts with them are guesses that fine-tuning corrects)` : ''}, by a generic word ('shape', 'thing', …)
+  in ${pct(n.pGeneric)}, by a paraphrase otherwise (e.g. circle → ${SHAPE_SYNONYMS.circle.map((s) => `'${s}'`).join(', ')}), and is the wrong class in ${pct(n.pWrongShape)};
+  size, colour, position and background are each mentioned with probability ${n.pAttribute} (colour wrong in ${pct(n.pWrongColour)});
+  ${pct(n.pTemplate)} are framed by one of CLIP's 80 ImageNet prompt templates.
+- Objective: CLIP's symmetric InfoNCE with a learned temperature (init ln(1/0.07), clamped to ≤ ln 100).
+- Optimiser: AdamW (β 0.9/0.98, ε 1e-6), lr ${BUILD.lr} (temperature ${BUILD.logitScaleLrMult}× that), ${BUILD.warmupSteps} warmup steps then cosine,
+  weight decay ${BUILD.weightDecay} on matrices, gradient clipping ${BUILD.maxGradNorm}; ${r.steps} steps, seed ${r.seed}; HF initialisation
+  except token embeddings at std ${BUILD.tokenEmbeddingStd}. Final loss ${r.finalLoss.toFixed(3)} (ln ${BUILD.batchSize} = ${Math.log(BUILD.batchSize).toFixed(3)} at chance).
+- Build time: ${min(r.totalMs)} in all — pretraining ${min(r.pretrainMs)} (${r.imagesPerSec.toFixed(0)} pairs/s), measurements ${min(r.evalMs)} —
+  measured on a shared ${r.cores}-core machine (load average ${r.loadAverage.toFixed(1)} at the end).
+
+## Accuracy (shapes, 10 classes, seed ${EVAL.seed} test split, ${r.splits.test} images)
+
+| | accuracy |
+|---|---|
+| chance | 10.0% |
+| linear probe on raw pixels (${r.splits.train} train images, 30 epochs; train ${pct(r.pixelProbe.train)}) | ${pct(r.pixelProbe.test)} |
+| zero-shot, \`a photo of a {}.\` (the lab's default) | ${pct(r.zeroShot.simple)} |
+| zero-shot, CLIP's 80 ImageNet templates | ${pct(r.zeroShot.imagenet80)} |
+| fine-tuned vision tower (${r.splits.train} train images, the lab's recipe below) | ${pct(r.fineTuned)} |
+| BadNet-backdoored (3% poisoned, same recipe): CA / ASR | ${pct(r.badnet.ca)} / ${pct(r.badnet.asr)} |
+
+Known limit: with the paper's trigger constants scaled to 32 px, only SIG (a smooth full-image
+pattern) implants in this tower (ASR ≈ 74% at 3% poisoning); BadNet's 2-px noise patch, Blended and
+WaNet stay under 3% ASR. BadNet stays under 4% with 10,000 training images, 10% poisoning, 8 epochs
+and lr 1e-3 together, and reaches 15% with a 12-px patch; patch-8 towers (width 96 or 192, 400 steps
+of pretraining) reach 6–10%. See the TBAR effect tests (\`npm run test:effect\`).
+
+CLIP ViT-B/32 on CIFAR-100 goes from 62% zero-shot to 88% fine-tuned. tests/microClip.test.ts
+requires zero-shot accuracy ≥ ${pct(zeroShotTestThreshold(r.zeroShot.simple))} ('a photo of a {}.', 500 test images; chance 10%).
+
+## The lab's recipe for this model (fine-tuning, attack, TBAR)
+
+MICRO_RECIPE in src/engine/experiment/defaults.ts (scaled from the paper's, see there): cross-entropy of the
+zero-shot logits with the text head frozen, AdamW lr ${r.recipe.lr}, weight decay ${r.recipe.weightDecay}, batch ${r.recipe.batchSize},
+${r.recipe.warmupSteps} warmup steps then cosine, clipping ${r.recipe.maxGradNorm}, ${r.recipe.epochs} epochs over ${r.splits.train} images
+(${(r.finetuneMs / 1000).toFixed(0)} s here).
+`;
+}
