@@ -55,7 +55,8 @@ export const SHAPE_COLOURS: readonly { name: string; rgb: RGB }[] = [
  * Why this large: a tiny ViT learns the outline mainly from how many pixels it covers. Measured
  * (supervised, width 64 × 2 layers, 16-px patches, 51k images, test accuracy): v1 of this dataset
  * (circumradius 0.17–0.40, any orientation) 25%; v1 without distractors 25%, with fainter textures
- * 25%, with radii + 0.08 49%; these radii at ±36° 75%. Textures and distractors stay.
+ * and less pixel noise 25%, with radii + 0.08 49%; these radii at ±36° 75%. Textures, distractors and
+ * pixel noise stay.
  */
 export const SHAPE_SIZES: readonly { name: string; radius: readonly [number, number] }[] = [
   { name: 'small', radius: [0.28, 0.34] },
