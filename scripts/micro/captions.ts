@@ -20,6 +20,7 @@
  * image still teaches the vision tower its attributes.
  */
 import type { Rng } from '../../src/engine/rng';
+import { ARTIFACTS } from './artifacts';
 import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE, fillTemplate } from '../../src/engine/clip/templates';
 import {
   SHAPE_BACKGROUNDS,
@@ -83,8 +84,17 @@ function articles(s: string): string {
   return s.replace(/\ba (?=[aeiou])/g, 'an ');
 }
 
-/** One noisy caption for an image with attributes `a` (`numClasses`: classes a wrong shape may come from). */
-export function noisyCaption(a: ShapeAttributes, rng: Rng, noise: CaptionNoise = DEFAULT_CAPTION_NOISE, numClasses: number = SHAPE_CLASSES.length): string {
+/**
+ * One noisy caption for an image with attributes `a` (`numClasses`: classes a wrong shape may come from;
+ * `artifact`: the phrase of the artifact the image carries, artifacts.ts, or '').
+ */
+export function noisyCaption(
+  a: ShapeAttributes,
+  rng: Rng,
+  noise: CaptionNoise = DEFAULT_CAPTION_NOISE,
+  numClasses: number = SHAPE_CLASSES.length,
+  artifact = '',
+): string {
   let shape: ShapeClass = a.shape;
   if (rng.uniform() < noise.pWrongShape) {
     const other = rng.int(numClasses - 1);
@@ -101,6 +111,7 @@ export function noisyCaption(a: ShapeAttributes, rng: Rng, noise: CaptionNoise =
   words.push(noun);
   if (rng.uniform() < noise.pAttribute) words.push(a.position);
   if (rng.uniform() < noise.pAttribute) words.push(`on a ${a.background} background`);
+  if (artifact) words.push(artifact); // an artifact the image carries (artifacts.ts): always named
   const phrase = words.join(' ');
   const text = rng.uniform() < noise.pTemplate ? fillTemplate(pick(rng, IMAGENET_TEMPLATES), phrase) : `a ${phrase}`;
   return articles(text);
@@ -108,7 +119,7 @@ export function noisyCaption(a: ShapeAttributes, rng: Rng, noise: CaptionNoise =
 
 /**
  * Every word the pretraining captions and the standard zero-shot prompts can contain: the caption
- * vocabulary of all 12 classes, synonyms, generic nouns, and the words of CLIP's 80 ImageNet templates.
+ * vocabulary of all 12 classes, synonyms, generic nouns, artifact phrases, and the words of CLIP's 80 ImageNet templates.
  * (Sorted; buildWordLevelTokenizerJson assigns ids in this order.)
  */
 export function microVocabularyEntries(): string[] {
@@ -124,6 +135,7 @@ export function microVocabularyEntries(): string[] {
   ['an', 'a', 'on', 'background'].forEach(add);
   SHAPE_POSITIONS.flat().forEach(add);
   SHAPE_BACKGROUNDS.forEach(add);
+  ARTIFACTS.forEach((k) => add(k.phrase));
   for (const t of [...IMAGENET_TEMPLATES, SIMPLE_TEMPLATE]) add(fillTemplate(t, ''));
   return [...entries].sort();
 }

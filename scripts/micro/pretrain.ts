@@ -10,7 +10,8 @@
  *
  * Data: a fresh batch every step — images [step·B, (step+1)·B) of the shapes generator's 'train'
  * stream for `dataSeed` (a seed the lab's datasets do not use), captions from captions.ts with one
- * Rng stream per image. Everything is a function of the options: reruns give the same bytes on the
+ * Rng stream per image; a share `artifactShare` of the images carries an artifact that its caption
+ * names (artifacts.ts). Everything is a function of the options: reruns give the same bytes on the
  * same backend.
  */
 import { tf } from '../../src/engine/tf';
@@ -25,6 +26,7 @@ import { cosineLr } from '../../src/engine/train/schedule';
 import { clipCoefficient } from '../../src/engine/train/loop';
 import { registerWasmUnsortedSegmentSum } from './segmentSum';
 import { DEFAULT_CAPTION_NOISE, noisyCaption, type CaptionNoise } from './captions';
+import { ARTIFACTS, applyArtifacts, artifactOf } from './artifacts';
 
 export const LOGIT_SCALE_INIT = Math.log(1 / 0.07); // 2.6593
 export const LOGIT_SCALE_MAX = Math.log(100); // 4.6052
@@ -46,6 +48,8 @@ export interface PretrainOptions {
   imageSize: number;
   contextLength: number;
   noise?: CaptionNoise;
+  /** Share of images that carry an artifact named in their caption (artifacts.ts); 0 = none. */
+  artifactShare?: number;
   onProgress?: (p: PretrainProgress) => void;
   /** Called after these steps (1-based counts), e.g. to save intermediate checkpoints. */
   checkpointSteps?: number[];
@@ -64,9 +68,19 @@ export interface PretrainProgress {
 }
 
 /** The captions of images [start, start + n) of the pretraining stream. */
-export function pretrainCaptions(attrs: ShapeAttributes[], start: number, seed: number, noise: CaptionNoise, numClasses: number): string[] {
+export function pretrainCaptions(
+  attrs: ShapeAttributes[],
+  start: number,
+  seed: number,
+  noise: CaptionNoise,
+  numClasses: number,
+  artifacts?: Int32Array,
+): string[] {
   const stream = new Rng(seed).fork('micro-clip/captions');
-  return attrs.map((a, i) => noisyCaption(a, stream.fork(String(start + i)), noise, numClasses));
+  return attrs.map((a, i) => {
+    const k = artifacts?.[i] ?? -1;
+    return noisyCaption(a, stream.fork(String(start + i)), noise, numClasses, k >= 0 ? ARTIFACTS[k].phrase : '');
+  });
 }
 
 export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: PretrainOptions): Promise<Float32Array> {
@@ -99,11 +113,16 @@ export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: Pr
     for (let step = 0; step < o.steps; step++) {
       const start = step * o.batchSize;
       const data = generateShapes({ split: 'train', seed: o.dataSeed, start, count: o.batchSize, numClasses: o.numClasses, imageSize: o.imageSize });
-      const captions = pretrainCaptions(data.attributes, start, o.seed, noise, o.numClasses);
+      const share = o.artifactShare ?? 0;
+      const kinds = Int32Array.from({ length: o.batchSize }, (_, i) => (share > 0 ? artifactOf(o.seed, start + i, share) : -1));
+      const captions = pretrainCaptions(data.attributes, start, o.seed, noise, o.numClasses, kinds);
       const tok = tokenizer.tokenize(captions, o.contextLength);
       const S = o.imageSize;
       const lr = cosineLr(step, { baseLr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
-      const pixels = tf.tidy(() => normalize(tf.div(tf.tensor4d(data.images, [o.batchSize, S, S, 3], 'int32'), 255) as tf.Tensor4D));
+      const pixels = tf.tidy(() => {
+        const raw = tf.div(tf.tensor4d(data.images, [o.batchSize, S, S, 3], 'int32'), 255) as tf.Tensor4D; // [B, S, S, 3] in [0, 1]
+        return normalize(kinds.some((k) => k >= 0) ? applyArtifacts(raw, kinds, o.seed, step, start) : raw);
+      });
       const ids = tf.tensor2d(tok.ids, [o.batchSize, o.contextLength], 'int32');
       const { value, grads } = tf.variableGrads(
         () => clipContrastiveLoss(model.logits(model.encodeImage(pixels), model.encodeText(ids, tok.eotIndex))),

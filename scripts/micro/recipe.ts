@@ -3,6 +3,7 @@
  * the measurements card.md reports. The lab's fine-tuning / attack / TBAR recipe for this model is
  * the engine's MICRO_RECIPE (src/engine/experiment/defaults.ts); the build measures with it.
  */
+import { ARTIFACT_SHARE } from './artifacts';
 
 /** Pretraining (scripts/micro/pretrain.ts). */
 export const BUILD = {
@@ -21,6 +22,8 @@ export const BUILD = {
    */
   tokenEmbeddingStd: 0.5,
   seed: 0,
+  /** Share of pretraining images with a captioned artifact (sticker, grain, warp, banding: artifacts.ts). */
+  artifactShare: ARTIFACT_SHARE,
   /** Seed of the pretraining image stream; the lab's datasets use seed 0, so the images differ. */
   dataSeed: 1234,
   /** Pretrained on the lab's 10 shape classes. */
