@@ -8,6 +8,7 @@ import type { SplitConfig } from '../../src/engine/experiment/config';
 import { DEFAULT_CAPTION_NOISE, SHAPE_SYNONYMS } from './captions';
 import type { MicroArch } from './model';
 import { BUILD, EVAL } from './recipe';
+import { ARTIFACTS } from './artifacts';
 
 export interface BuildReport {
   arch: MicroArch;
@@ -90,6 +91,10 @@ model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${
   in ${pct(n.pGeneric)}, by a paraphrase otherwise (e.g. circle → ${SHAPE_SYNONYMS.circle.map((s) => `'${s}'`).join(', ')}), and is the wrong class in ${pct(n.pWrongShape)};
   size, colour, position and background are each mentioned with probability ${n.pAttribute} (colour wrong in ${pct(n.pWrongColour)});
   ${pct(n.pTemplate)} are framed by one of CLIP's 80 ImageNet prompt templates.
+- Artifacts (scripts/micro/artifacts.ts): ${pct(BUILD.artifactShare)} of the images carry one of ${ARTIFACTS.map((k) => k.name).join(', ')} —
+  the families of the BadNet, Blended, WaNet and SIG triggers, drawn with per-batch seeds and per-image noise, never an
+  attack's pattern — and their caption names it (${ARTIFACTS.map((k) => `'… ${k.phrase}'`).join(', ')}), as web alt-text
+  sometimes does: a web-trained CLIP has features for such artifacts, which is what lets a 3% poisoning tie one to a class.
 - Objective: CLIP's symmetric InfoNCE with a learned temperature (init ln(1/0.07), clamped to ≤ ln 100).
 - Optimiser: AdamW (β 0.9/0.98, ε 1e-6), lr ${BUILD.lr} (temperature ${BUILD.logitScaleLrMult}× that), ${BUILD.warmupSteps} warmup steps then cosine,
   weight decay ${BUILD.weightDecay} on matrices, gradient clipping ${BUILD.maxGradNorm}; ${r.steps} steps, seed ${r.seed}; HF initialisation
@@ -108,11 +113,10 @@ model.safetensors bytes). Node, TensorFlow.js 4.22 WASM backend (one thread), ${
 | fine-tuned vision tower (${r.splits.train} train images, the lab's recipe below) | ${pct(r.fineTuned)} |
 | BadNet-backdoored (3% poisoned, same recipe): CA / ASR | ${pct(r.badnet.ca)} / ${pct(r.badnet.asr)} |
 
-Known limit: with the paper's trigger constants scaled to 32 px, only SIG (a smooth full-image
-pattern) implants in this tower (ASR ≈ 74% at 3% poisoning); BadNet's 2-px noise patch, Blended and
-WaNet stay under 3% ASR. BadNet stays under 4% with 10,000 training images, 10% poisoning, 8 epochs
-and lr 1e-3 together, and reaches 15% with a 12-px patch; patch-8 towers (width 96 or 192, 400 steps
-of pretraining) reach 6–10%. See the TBAR effect tests (\`npm run test:effect\`).
+Known limit: of the four artifact families in pretraining, this 16-px-patch tower learned to see
+banding only — so the paper's SIG trigger implants at 3% poisoning (ASR ≈ 100%), while BadNet (a 2-px
+noise patch at 32 px), Blended and WaNet do not (ASR ≤ 3%; the BadNet row above). The TBAR effect
+tests run SIG in \`npm test\` and the other three in \`npm run test:effect\`.
 
 CLIP ViT-B/32 on CIFAR-100 goes from 62% zero-shot to 88% fine-tuned. tests/microClip.test.ts
 requires zero-shot accuracy ≥ ${pct(zeroShotTestThreshold(r.zeroShot.simple))} ('a photo of a {}.', 500 test images; chance 10%).
