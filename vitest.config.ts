@@ -3,12 +3,12 @@ import { defineConfig } from 'vitest/config';
 // Unit tests run the engine in Node on the tfjs WASM backend (tests/setup.ts).
 //
 // The TBAR effect tests (issue #5's floors on the built-in micro CLIP: attack ASR ≥ 90%, TBAR removes
-// ≥ 90% of it and keeps ≥ 85% of CA; ξ low at the centre) run as their own suite, `npm run test:effect`
-// (TBAR_EFFECT_TESTS=1). They are kept out of `npm test` while the committed micro CLIP does not take
-// the paper's BadNet/Blended/WaNet triggers (public/models/micro-clip/card.md), so they FAIL: they
-// measure the model, not the code; the code's own tests (hand-computed answers, golden files) are in
-// `npm test`.
-const EFFECT = ['tests/tbar.*.test.ts', 'tests/disentanglement.test.ts'];
+// ≥ 90% of it and keeps ≥ 85% of CA; ξ low at the centre) measure the model as much as the code. SIG's
+// passes and runs in `npm test`. BadNet's, Blended's and WaNet's, and ξ's, FAIL on the committed
+// micro CLIP — its tower does not take those triggers at 32 px, and ξ's centre is above the floor
+// (public/models/micro-clip/card.md) — so they run as their own suite, `npm run test:effect`
+// (TBAR_EFFECT_TESTS=1), with their floors unchanged.
+const EFFECT = ['tests/tbar.badnet.test.ts', 'tests/tbar.blended.test.ts', 'tests/tbar.wanet.test.ts', 'tests/disentanglement.test.ts'];
 const effectOnly = process.env.TBAR_EFFECT_TESTS === '1';
 // Vitest is pinned to 4.x: it supports Node 20, which the README promises (Vitest 5 needs Node 22).
 export default defineConfig({

@@ -1,5 +1,5 @@
 /**
- * Weight disentanglement on the micro CLIP (TBAR paper §5.1, Figure 2): after a BadNet attack and TBAR,
+ * Weight disentanglement on the micro CLIP (TBAR paper §5.1, Figure 2): after a SIG attack and TBAR,
  * ξ(α_c, α_t) of eq. 2 over [−2, 2]² (5×5 → 9×9 → 17×17) is low at and around (0, 0) — the bright
  * centre of Figure 2 — and higher at the far corners. (Known-answer tests of eq. 2 on a hand-built
  * case: disentanglement.unit.test.ts.)
@@ -10,9 +10,9 @@ import { alphaGrid, defaultExperimentConfig } from '../src/engine/experiment/def
 import type { XiCell } from '../src/engine/experiment/results';
 import { nodeFileSource } from './util/nodeFiles';
 
-describe('ξ(α_c, α_t) on the micro CLIP (BadNet)', () => {
+describe('ξ(α_c, α_t) on the micro CLIP (SIG)', () => {
   it('is low at and around the centre and higher at the corners', async () => {
-    const c = defaultExperimentConfig('badnet', 1);
+    const c = defaultExperimentConfig('sig', 1);
     c.splits = { train: 2000, val: 300, test: 300, forget: 300 };
     c.sweep.alphas = alphaGrid(3, 0.25);
     c.disentangle = { range: 2, levels: [5, 9, 17], samples: 64 };
