@@ -5,10 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { Rng } from '../src/engine/rng';
 import { createTrigger } from '../src/engine/triggers';
 import { generateShapes } from '../src/engine/data/shapes';
-import { ARTIFACTS, ARTIFACT_SHARE, applyArtifacts, artifactOf } from '../scripts/micro/artifacts';
+import { ARTIFACTS, ARTIFACT_SHARE, applyArtifacts, artifactConfig, artifactOf } from '../scripts/micro/artifacts';
 import { pretrainCaptions } from '../scripts/micro/pretrain';
 import { DEFAULT_CAPTION_NOISE, microVocabularyEntries } from '../scripts/micro/captions';
 
@@ -52,9 +51,7 @@ describe('pretraining artifacts', () => {
         continue;
       }
       // The same trigger config the batch used, applied to this image alone.
-      const kind = ARTIFACTS[kinds[i]];
-      const rng = new Rng(0).fork(`micro-clip/artifacts/${kind.name}/${step}`);
-      const trigger = createTrigger(kind.config(rng, rng.int(2 ** 31)), S);
+      const trigger = createTrigger(artifactConfig(kinds[i], 0, step), S);
       const one = tf.tidy(() => trigger.apply(tf.slice(raw, [i, 0, 0, 0], [1, S, S, 3]), Int32Array.of(start + i)));
       const want = (await one.data()) as Float32Array;
       tf.dispose([one]);

@@ -4,8 +4,8 @@
  * Web images carry stickers, film grain, lens warps and banding, and their alt-text sometimes says so;
  * a CLIP pretrained on them has features for such artifacts, which is what lets a backdoor attack tie
  * one specific artifact (the trigger) to a class with 3% poisoning. The micro CLIP's shapes have none,
- * and without them its tower does not take the paper's BadNet, Blended or WaNet triggers at all
- * (ASR ≤ 3% with 3% poisoning; ≤ 4% with 10,000 images, 10% poisoning and 8 epochs — card.md). So a
+ * and without them its tower took none of the paper's BadNet, Blended, WaNet (ASR ≤ 3% at 3%
+ * poisoning; BadNet ≤ 4% with 10,000 images, 10% poisoning and 8 epochs) and SIG only to 74%. So a
  * share of the pretraining images gets one artifact from the same families, and its caption names it:
  *
  *   sticker  — a small square of per-image random colour noise at a random place (BadNet's family);
@@ -15,8 +15,10 @@
  *
  * They are drawn from the lab's own trigger code with PER-BATCH seeds (and per-image noise), so the
  * tower learns what a sticker or grain looks like in general, never the attack's pattern: an attack's
- * trigger is fixed by its own seed and is not among these. θ_pre's ASR stays at chance (card.md), as
- * the zero-shot prompts do not mention artifacts.
+ * trigger is fixed by its own seed and is not among these. The zero-shot prompts do not mention
+ * artifacts, so θ_pre's ASR stays at chance (SIG: 0.0% on the effect test's split).
+ * Measured: the 16-px-patch tower learned to see banding (SIG then implants: ASR 99.8%) but not the
+ * other three (text-probe AUC ≈ 0.5), so BadNet, Blended and WaNet still do not implant (card.md).
  */
 import { tf } from '../../src/engine/tf';
 import { Rng } from '../../src/engine/rng';
@@ -66,6 +68,13 @@ export function artifactOf(seed: number, index: number, share = ARTIFACT_SHARE):
   return rng.uniform() < share ? rng.int(ARTIFACTS.length) : -1;
 }
 
+/** The trigger config artifact kind `k` uses in pretraining batch `step`. */
+export function artifactConfig(k: number, seed: number, step: number): TriggerConfig {
+  const kind = ARTIFACTS[k];
+  const rng = new Rng(seed).fork(`micro-clip/artifacts/${kind.name}/${step}`);
+  return kind.config(rng, rng.int(2 ** 31));
+}
+
 /**
  * Apply the artifacts `kinds` [n] (−1 = none) to raw images [n, S, S, 3] in [0, 1] of batch `step`
  * whose stream indices start at `start`. Each kind runs on its own rows only (gathered), and one
@@ -78,11 +87,10 @@ export function applyArtifacts(raw: tf.Tensor4D, kinds: Int32Array, seed: number
   const order = Int32Array.from({ length: n }, (_, i) => i); // row of the output in concat([raw, ...parts])
   let offset = n;
   try {
-    ARTIFACTS.forEach((kind, k) => {
+    ARTIFACTS.forEach((_, k) => {
       const rows = Int32Array.from(kinds.keys()).filter((i) => kinds[i] === k);
       if (rows.length === 0) return;
-      const rng = new Rng(seed).fork(`micro-clip/artifacts/${kind.name}/${step}`);
-      const trigger = createTrigger(kind.config(rng, rng.int(2 ** 31)), S);
+      const trigger = createTrigger(artifactConfig(k, seed, step), S);
       try {
         const ids = rows.map((i) => start + i);
         parts.push(tf.tidy(() => trigger.apply(tf.gather(raw, tf.tensor1d(rows, 'int32')) as tf.Tensor4D, ids)));

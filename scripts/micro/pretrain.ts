@@ -121,7 +121,7 @@ export async function pretrain(model: ClipModel, tokenizer: ClipTokenizer, o: Pr
       const lr = cosineLr(step, { baseLr: o.lr, warmupSteps: o.warmupSteps, totalSteps: o.steps });
       const pixels = tf.tidy(() => {
         const raw = tf.div(tf.tensor4d(data.images, [o.batchSize, S, S, 3], 'int32'), 255) as tf.Tensor4D; // [B, S, S, 3] in [0, 1]
-        return normalize(kinds.some((k) => k >= 0) ? applyArtifacts(raw, kinds, o.seed, step, start) : raw);
+        return normalize(share > 0 ? applyArtifacts(raw, kinds, o.seed, step, start) : raw);
       });
       const ids = tf.tensor2d(tok.ids, [o.batchSize, o.contextLength], 'int32');
       const { value, grads } = tf.variableGrads(
