@@ -190,12 +190,24 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
   assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
   await screenshot(shots ? 'after-reload' : 'after-reload-mock');
+  await checkAttackWarnings(page, run.attack.test.asr);
   log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // Last: the issue's "ASR at the chosen α is below the threshold" (validation, the rule's own split).
   // Everything above is the UI's job; this one also depends on how good the model is.
   assert.ok(chosen.val.asr <= state.config.sweep.asrThreshold, `ASR at the chosen α (${chosen.val.asr}) is not below the threshold ${state.config.sweep.asrThreshold}`);
   if (minAttackAsr !== undefined)
     assert.ok(run.attack.test.asr >= minAttackAsr, `the backdoor took (ASR ${run.attack.test.asr} ≥ ${minAttackAsr}), so its removal above is not trivial`);
+}
+
+/**
+ * The Attack and Results panels say "the backdoor did not take" exactly when θ_b's test ASR is below
+ * 50% (src/app/attackCheck.ts): the SIG and mock flows take (no warning), the tiny WebGPU run does not.
+ */
+async function checkAttackWarnings(page, asr) {
+  const want = asr < 0.5 ? 1 : 0;
+  assert.equal(await page.getByTestId('attack-warning').count(), want, `attack warning shown iff ASR ${asr} < 50%`);
+  assert.equal(await page.getByTestId('results-warning').count(), want, `results warning shown iff ASR ${asr} < 50%`);
+  if (want) assert.match(await page.getByTestId('results-warning').textContent(), /did not take/);
 }
 
 export async function mockFullFlow(ctx) {
@@ -385,12 +397,13 @@ export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
   for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done on webgpu`);
   const s = await lab(page, () => {
     const st = globalThis.__tbarLab.useLab.getState();
-    return { backend: st.current.backend, sweep: st.current.sweep, timings: st.current.timings };
+    return { backend: st.current.backend, attack: st.current.attack, sweep: st.current.sweep, timings: st.current.timings };
   });
   assert.equal(s.backend, 'webgpu', 'the run is recorded as a WebGPU run');
   assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
   assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
   log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
+  await checkAttackWarnings(page, s.attack.test.asr);
   await screenshot('webgpu-run');
 }
 

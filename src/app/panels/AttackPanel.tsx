@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { attackWarnings } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
 import { fmtRate, fmtSci, pct } from '../format';
@@ -12,9 +13,10 @@ import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
 export function AttackPanel() {
-  const { attack, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
+  const { attack, runConfig, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
     useShallow((s) => ({
       attack: s.current.attack,
+      runConfig: s.current.config,
       zeroShot: s.current.zeroShot,
       cfg: s.config.attack,
       target: className(s, s.config.attack.target),
@@ -50,6 +52,10 @@ export function AttackPanel() {
             <Stat label="Backdoored CA" value={pct(attack?.test.ca)} sub={attack?.cleanTest ? `clean fine-tune: ${pct(attack.cleanTest.ca)}` : 'θ_b on clean test images'} tone="ca" testId="attack-ca" />
             <Stat label="Attack success" value={pct(attack?.test.asr)} sub={`triggered images → ${target}`} tone="asr" testId="attack-asr" />
           </div>
+          {attack &&
+            attackWarnings(attack, runConfig).map((w, i) => (
+              <p key={i} className="help warn" data-testid="attack-warning">{w}</p>
+            ))}
         </div>
         <div className="col">
           {running || losses.length > 0 ? (

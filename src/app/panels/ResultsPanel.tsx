@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { ATTACK_TOOK_ASR, whyNoBackdoor } from '../attackCheck';
 import { ChartCard } from '../charts/ChartCard';
 import { GaChart } from '../charts/GaChart';
 import { XiHeatmap } from '../charts/XiHeatmap';
@@ -12,29 +13,37 @@ import { StageButtons } from './StageButtons';
 import { StageLine } from './StageLine';
 
 function BeforeAfter() {
-  const { sweep, zs } = useLab(useShallow((s) => ({ sweep: s.current.sweep, zs: s.current.zeroShot })));
+  const { sweep, zs, runConfig } = useLab(useShallow((s) => ({ sweep: s.current.sweep, zs: s.current.zeroShot, runConfig: s.current.config })));
   if (!sweep) return <p className="muted">Run the steps above (or Run everything) to see the backdoor removed.</p>;
+  const noBackdoor = sweep.backdoored.asr < ATTACK_TOOK_ASR;
   return (
-    <div className="before-after" data-testid="before-after">
-      <div className="ba ba-ca">
-        <div className="ba-label">Clean accuracy</div>
-        <div className="ba-values">
-          <span>{pct(sweep.backdoored.ca)}</span>
-          <span className="arrow" aria-hidden>→</span>
-          <b>{pct(sweep.test.ca)}</b>
+    <>
+      {noBackdoor && (
+        <p className="help warn" data-testid="results-warning">
+          The backdoor did not take (ASR {pct(sweep.backdoored.asr)} before TBAR), so these numbers do not show a backdoor being removed. {whyNoBackdoor(runConfig) ?? ''}
+        </p>
+      )}
+      <div className="before-after" data-testid="before-after">
+        <div className="ba ba-ca">
+          <div className="ba-label">Clean accuracy</div>
+          <div className="ba-values">
+            <span>{pct(sweep.backdoored.ca)}</span>
+            <span className="arrow" aria-hidden>→</span>
+            <b>{pct(sweep.test.ca)}</b>
+          </div>
+          <div className="ba-sub">{pct(sweep.caRetained, 1)} retained{zs ? ` · zero-shot ${pct(zs.test.ca)}` : ''}</div>
         </div>
-        <div className="ba-sub">{pct(sweep.caRetained, 1)} retained{zs ? ` · zero-shot ${pct(zs.test.ca)}` : ''}</div>
-      </div>
-      <div className="ba ba-asr">
-        <div className="ba-label">Attack success rate</div>
-        <div className="ba-values">
-          <span>{pct(sweep.backdoored.asr)}</span>
-          <span className="arrow" aria-hidden>→</span>
-          <b>{pct(sweep.test.asr)}</b>
+        <div className="ba ba-asr">
+          <div className="ba-label">Attack success rate</div>
+          <div className="ba-values">
+            <span>{pct(sweep.backdoored.asr)}</span>
+            <span className="arrow" aria-hidden>→</span>
+            <b>{pct(sweep.test.asr)}</b>
+          </div>
+          <div className="ba-sub">{pct(sweep.asrRemoved, 1)} of the backdoor removed at α = {fmtAlpha(sweep.alpha)}</div>
         </div>
-        <div className="ba-sub">{pct(sweep.asrRemoved, 1)} of the backdoor removed at α = {fmtAlpha(sweep.alpha)}</div>
       </div>
-    </div>
+    </>
   );
 }
 

@@ -1,0 +1,62 @@
+/**
+ * Did the backdoor take? The paper's attacks reach ASR ≥ 90% with clean accuracy within about a point
+ * of clean fine-tuning (Table 1); when an attack in the lab falls far short, the α sweep's "share of
+ * the backdoor removed" is a ratio of small numbers (1.3% → 0% reads as "100% removed") and TBAR has
+ * nothing to show. These checks say so next to the numbers instead of letting them pass as a result.
+ *
+ * Measured on the built-in micro CLIP (16-px patches at 32 px; card.md; splits 2000/300/600/300, 3%
+ * poison, seed 0): SIG 99.8%; BadNet, Blended, WaNet at the paper's scale ≤ 3% (BadNet's patch is
+ * 2 px there). BadNet at random positions: 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5%; a 16-px
+ * patch at one fixed spot 44–95% depending on the spot.
+ */
+import type { ExperimentConfig } from '../engine/experiment/config';
+
+/** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
+export const ATTACK_TOOK_ASR = 0.5;
+/** The paper's backdoored CA is within about a point of clean fine-tuning; beyond 3 points, say so. */
+export const CLEAN_GAP_MAX = 0.03;
+
+export interface AttackOutcome {
+  /** θ_b on the test split. */
+  test: { ca: number; asr: number };
+  /** The clean fine-tune on the same split, when it was trained. */
+  cleanTest?: { ca: number; asr: number } | null;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Why this model and trigger may not take a backdoor, when the lab knows (else null). */
+export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'>): string | null {
+  if (config.model.kind !== 'builtin') return null;
+  const k = config.trigger.kind;
+  if (k === 'sig') return null;
+  const scale =
+    k === 'badnet'
+      ? 'BadNet’s 16-px patch at 224 px is 2 px here, and this tower sees images through 16-px patches: at random positions it takes 2% of triggered images at 4 px and 33% at 16 px'
+      : k === 'blended' || k === 'wanet'
+        ? `at the paper's scale ${k === 'blended' ? 'Blended' : 'WaNet'} takes ≤ 3% on this tower`
+        : 'a painted trigger needs to be large and high-contrast for this small tower to see it';
+  return `The built-in micro CLIP is a 0.37M-parameter model on 32-px images: ${scale} (card.md). SIG takes (≈ 100%): try it to see TBAR remove a backdoor.`;
+}
+
+/**
+ * Warnings about the attack's outcome, for the Attack and Results panels: [] when it looks like the
+ * paper's (ASR ≥ 50%, CA within 3 points of the clean fine-tune when that was trained).
+ */
+export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger'>): string[] {
+  const out: string[] = [];
+  const { ca, asr } = outcome.test;
+  if (Number.isFinite(asr) && asr < ATTACK_TOOK_ASR) {
+    const why = whyNoBackdoor(config);
+    out.push(
+      `The backdoor did not take: only ${pct(asr)} of triggered test images go to the target class (the paper's attacks reach ≥ 90%), ` +
+        `so there is little for TBAR to remove and its "share removed" is a ratio of small numbers. ` +
+        (why ?? 'Try a higher poison rate, more epochs or a larger trigger.'),
+    );
+  }
+  const clean = outcome.cleanTest?.ca;
+  if (clean != null && Number.isFinite(clean) && Number.isFinite(ca) && clean - ca > CLEAN_GAP_MAX) {
+    out.push(`The backdoored model's clean accuracy is ${(100 * (clean - ca)).toFixed(1)} points below the clean fine-tune (${pct(ca)} vs ${pct(clean)}); the paper's attacks stay within about a point.`);
+  }
+  return out;
+}

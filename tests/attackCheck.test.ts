@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { attackWarnings, whyNoBackdoor } from '../src/app/attackCheck';
+import { defaultExperimentConfig, defaultTrigger } from '../src/app/defaults';
+import type { ExperimentConfig } from '../src/engine/experiment/config';
+import type { TriggerKind } from '../src/engine/triggers/types';
+
+const micro = (kind: TriggerKind): ExperimentConfig => ({ ...defaultExperimentConfig(), trigger: defaultTrigger(kind, 0) as ExperimentConfig['trigger'] });
+const hub = (kind: TriggerKind): ExperimentConfig => ({ ...micro(kind), model: { kind: 'hub', repo: 'openai/clip-vit-base-patch32' } });
+
+describe('attackWarnings: did the backdoor take?', () => {
+  it('a paper-like attack (the micro CLIP with SIG: CA 94.5%, ASR 99.8%, clean 94.8%) gets no warning', () => {
+    expect(attackWarnings({ test: { ca: 0.945, asr: 0.998 }, cleanTest: { ca: 0.948, asr: 0.002 } }, micro('sig'))).toEqual([]);
+  });
+
+  it('BadNet on the micro CLIP (ASR 1.2%) is flagged, with the measured reason and SIG as the way out', () => {
+    const w = attackWarnings({ test: { ca: 0.94, asr: 0.012 } }, micro('badnet'));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('did not take');
+    expect(w[0]).toContain('1.2%');
+    expect(w[0]).toContain('2 px');
+    expect(w[0]).toContain('SIG takes');
+  });
+
+  it('the threshold is ASR 50%: 49.9% warns, 50% does not', () => {
+    expect(attackWarnings({ test: { ca: 0.9, asr: 0.499 } }, micro('blended'))).toHaveLength(1);
+    expect(attackWarnings({ test: { ca: 0.9, asr: 0.5 } }, micro('blended'))).toEqual([]);
+  });
+
+  it('a Hub model gets the generic advice, not the micro CLIP’s measurements', () => {
+    const w = attackWarnings({ test: { ca: 0.8, asr: 0.1 } }, hub('wanet'));
+    expect(w[0]).toContain('higher poison rate');
+    expect(w[0]).not.toContain('micro CLIP');
+    expect(whyNoBackdoor(hub('badnet'))).toBeNull();
+    expect(whyNoBackdoor(micro('sig'))).toBeNull();
+  });
+
+  it('clean accuracy more than 3 points below the clean fine-tune is flagged with the gap', () => {
+    const w = attackWarnings({ test: { ca: 0.9, asr: 0.99 }, cleanTest: { ca: 0.948, asr: 0 } }, micro('sig'));
+    expect(w).toHaveLength(1);
+    expect(w[0]).toContain('4.8 points below');
+    expect(attackWarnings({ test: { ca: 0.92, asr: 0.99 }, cleanTest: { ca: 0.948, asr: 0 } }, micro('sig'))).toEqual([]);
+  });
+
+  it('missing numbers (NaN, no clean baseline) never produce a warning', () => {
+    expect(attackWarnings({ test: { ca: NaN, asr: NaN }, cleanTest: null }, micro('badnet'))).toEqual([]);
+  });
+});
