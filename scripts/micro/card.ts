@@ -117,9 +117,10 @@ Known limit: of the four artifact families in pretraining, this 16-px-patch towe
 banding only — so the paper's SIG trigger implants at 3% poisoning (ASR ≈ 100%), while BadNet (a 2-px
 noise patch at 32 px), Blended and WaNet do not (ASR ≤ 3%; the BadNet row above). A BadNet patch has
 to approach the tower's own 16-px patches to take (3% poison, 2000 training images): at random
-positions 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5% ASR; 16 px at one fixed spot 44–95%, depending
-on the spot. The lab's Attack and Results panels say when a backdoor did not take. The TBAR effect
-tests run SIG in \`npm test\` and the other three in \`npm run test:effect\`.
+positions 2 px 1.9%, 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5% ASR; 16 px at one fixed spot
+44–65% (\`npm run bench:trigger-size\`). The lab's Attack and Results panels say when a backdoor did
+not take. The TBAR effect tests run SIG in \`npm test\` and the other three in
+\`npm run test:effect\`.
 
 CLIP ViT-B/32 on CIFAR-100 goes from 62% zero-shot to 88% fine-tuned. tests/microClip.test.ts
 requires zero-shot accuracy ≥ ${pct(zeroShotTestThreshold(r.zeroShot.simple))} ('a photo of a {}.', 500 test images; chance 10%).

@@ -6,8 +6,8 @@
  *
  * Measured on the built-in micro CLIP (16-px patches at 32 px; card.md; splits 2000/300/600/300, 3%
  * poison, seed 0): SIG 99.8%; BadNet, Blended, WaNet at the paper's scale ≤ 3% (BadNet's patch is
- * 2 px there). BadNet at random positions: 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5%; a 16-px
- * patch at one fixed spot 44–95% depending on the spot.
+ * 2 px there). BadNet at random positions: 2 px 1.9%, 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5%;
+ * a 16-px patch at one fixed spot 44–65% (`npm run bench:trigger-size`).
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
 
