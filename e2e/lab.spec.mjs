@@ -208,6 +208,15 @@ async function checkAttackWarnings(page, asr) {
   assert.equal(await page.getByTestId('attack-warning').count(), want, `attack warning shown iff ASR ${asr} < 50%`);
   assert.equal(await page.getByTestId('results-warning').count(), want, `results warning shown iff ASR ${asr} < 50%`);
   if (want) assert.match(await page.getByTestId('results-warning').textContent(), /did not take/);
+  const kind = await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind);
+  assert.equal(await page.getByTestId('switch-to-sig').count(), want && kind !== 'sig' ? 1 : 0, 'SIG is offered iff another trigger did not take');
+  if (want && kind !== 'sig') {
+    // One click sets up the trigger the built-in model takes (the next run uses it).
+    await page.getByTestId('switch-to-sig').click();
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('trigger') === 'sig');
+    assert.equal(await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind), 'sig');
+    assert.equal(await page.getByTestId('switch-to-sig').count(), 0, 'the offer goes once SIG is chosen');
+  }
 }
 
 export async function mockFullFlow(ctx) {

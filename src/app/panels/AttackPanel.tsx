@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { attackWarnings } from '../attackCheck';
+import { ATTACK_TOOK_ASR, attackWarnings, whyNoBackdoor } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
 import { fmtRate, fmtSci, pct } from '../format';
@@ -13,10 +13,11 @@ import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
 export function AttackPanel() {
-  const { attack, runConfig, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
+  const { attack, runConfig, triggerKind, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
     useShallow((s) => ({
       attack: s.current.attack,
       runConfig: s.current.config,
+      triggerKind: s.config.trigger.kind,
       zeroShot: s.current.zeroShot,
       cfg: s.config.attack,
       target: className(s, s.config.attack.target),
@@ -28,6 +29,9 @@ export function AttackPanel() {
     })),
   );
   const setClean = useLab((s) => s.setCleanBaseline);
+  const setTriggerKind = useLab((s) => s.setTriggerKind);
+  // The built-in model takes SIG (card.md): offer it when another trigger did not take.
+  const offerSig = !!attack && attack.test.asr < ATTACK_TOOK_ASR && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
@@ -56,6 +60,11 @@ export function AttackPanel() {
             attackWarnings(attack, runConfig).map((w, i) => (
               <p key={i} className="help warn" data-testid="attack-warning">{w}</p>
             ))}
+          {offerSig && (
+            <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
+              Switch the trigger to SIG
+            </button>
+          )}
         </div>
         <div className="col">
           {running || losses.length > 0 ? (
