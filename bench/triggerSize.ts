@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { initNodeBackend } from '../tests/nodeBackend';
 import { runTbarCase, tbarTestConfig } from '../tests/util/tbarCase';
 import type { BadNetParams } from '../src/engine/triggers/types';
+import { pct } from '../src/app/format';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k: string, d: string) => {
@@ -48,7 +49,6 @@ for (const c of cases) {
     seconds: r.seconds,
   });
 }
-const pct = (x: number | null) => (x == null ? '—' : `${(100 * x).toFixed(1)}%`);
 console.log('\nBadNet on the micro CLIP (3% poison, shapes 2000/300/600/300, seed 0)');
 console.log('| patch | position | clean FT CA | backdoored CA / ASR | TBAR α | CA / ASR after | removed / retained |');
 console.log('|---|---|---|---|---|---|---|');

@@ -10,6 +10,7 @@
  * a 16-px patch at one fixed spot 44–65% (`npm run bench:trigger-size`).
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
+import { pct } from './format';
 
 /** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
 export const ATTACK_TOOK_ASR = 0.5;
@@ -23,7 +24,10 @@ export interface AttackOutcome {
   cleanTest?: { ca: number; asr: number } | null;
 }
 
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+/** θ_b's test ASR says the backdoor did not take (a missing number says nothing). */
+export function didNotTake(asr: number): boolean {
+  return Number.isFinite(asr) && asr < ATTACK_TOOK_ASR;
+}
 
 /** Why this model and trigger may not take a backdoor, when the lab knows (else null). */
 export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'>): string | null {
@@ -46,7 +50,7 @@ export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'
 export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger'>): string[] {
   const out: string[] = [];
   const { ca, asr } = outcome.test;
-  if (Number.isFinite(asr) && asr < ATTACK_TOOK_ASR) {
+  if (didNotTake(asr)) {
     const why = whyNoBackdoor(config);
     out.push(
       `The backdoor did not take: only ${pct(asr)} of triggered test images go to the target class (the paper's attacks reach ≥ 90%), ` +

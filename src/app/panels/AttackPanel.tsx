@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { ATTACK_TOOK_ASR, attackWarnings, whyNoBackdoor } from '../attackCheck';
+import { attackWarnings, didNotTake, whyNoBackdoor } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
 import { fmtRate, fmtSci, pct } from '../format';
@@ -31,7 +31,7 @@ export function AttackPanel() {
   const setClean = useLab((s) => s.setCleanBaseline);
   const setTriggerKind = useLab((s) => s.setTriggerKind);
   // The built-in model takes SIG (card.md): offer it when another trigger did not take.
-  const offerSig = !!attack && attack.test.asr < ATTACK_TOOK_ASR && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
+  const offerSig = !!attack && didNotTake(attack.test.asr) && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { ATTACK_TOOK_ASR, whyNoBackdoor } from '../attackCheck';
+import { didNotTake, whyNoBackdoor } from '../attackCheck';
 import { ChartCard } from '../charts/ChartCard';
 import { GaChart } from '../charts/GaChart';
 import { XiHeatmap } from '../charts/XiHeatmap';
@@ -15,7 +15,7 @@ import { StageLine } from './StageLine';
 function BeforeAfter() {
   const { sweep, zs, runConfig } = useLab(useShallow((s) => ({ sweep: s.current.sweep, zs: s.current.zeroShot, runConfig: s.current.config })));
   if (!sweep) return <p className="muted">Run the steps above (or Run everything) to see the backdoor removed.</p>;
-  const noBackdoor = sweep.backdoored.asr < ATTACK_TOOK_ASR;
+  const noBackdoor = didNotTake(sweep.backdoored.asr);
   return (
     <>
       {noBackdoor && (
