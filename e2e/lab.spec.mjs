@@ -412,8 +412,8 @@ export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
   assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
   assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
   log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
-  await checkAttackWarnings(page, s.attack.test.asr);
-  await screenshot('webgpu-run');
+  await screenshot('webgpu-run'); // the finished run as it is, warnings and the SIG offer included
+  await checkAttackWarnings(page, s.attack.test.asr); // (clicks the offer: settings change after this)
 }
 
 /**
