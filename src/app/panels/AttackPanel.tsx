@@ -61,9 +61,11 @@ export function AttackPanel() {
               <p key={i} className="help warn" data-testid="attack-warning">{w}</p>
             ))}
           {offerSig && (
-            <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
-              Switch the trigger to SIG
-            </button>
+            <div>
+              <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
+                Switch the trigger to SIG
+              </button>
+            </div>
           )}
         </div>
         <div className="col">
