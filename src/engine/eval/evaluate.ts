@@ -10,7 +10,7 @@ import { tf } from '../tf';
 import type { ClipModel } from '../clip/model';
 import { zeroShotLogits } from '../clip/zeroshot';
 import { checkpoint } from '../cancel';
-import { modelBatch, type TriggerRows } from '../data/batches';
+import { modelBatch, range, type TriggerRows } from '../data/batches';
 import { withoutClass, type ImageSplit } from '../data/splits';
 import type { Trigger } from '../triggers/types';
 import type { Scores } from '../experiment/results';
@@ -47,6 +47,25 @@ export async function predictSplit(ctx: EvalContext, split: ImageSplit, rows: Tr
       return zeroShotLogits(ctx.model, ctx.head, pixels); // [n, C]
     });
     out.set(pred, start);
+  }
+  return out;
+}
+
+/** Softmax probabilities [n·C] (row-major) of the model's current weights on every example of `split`. */
+export async function probabilitiesSplit(ctx: EvalContext, split: ImageSplit, rows: TriggerRows = 'none'): Promise<Float32Array> {
+  const n = split.rows.length;
+  const bs = ctx.batchSize ?? EVAL_BATCH_SIZE;
+  const C = ctx.head.shape[0];
+  const out = new Float32Array(n * C);
+  for (let start = 0; start < n; start += bs) {
+    await checkpoint(ctx.signal);
+    const idx = range(Math.min(bs, n - start), start);
+    const probs = tf.tidy(() => tf.softmax(zeroShotLogits(ctx.model, ctx.head, modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows }))));
+    try {
+      out.set((await probs.data()) as Float32Array, start * C);
+    } finally {
+      probs.dispose();
+    }
   }
   return out;
 }

@@ -4,7 +4,8 @@
  * at a fixed or per-image random position (the same compositing DECREE / Neural Cleanse use).
  *
  * Storage: the config keeps the pattern (uint8 RGB, [h, w, 3]) and mask (uint8, [h, w]) as base64, at
- * most 64×64, so it stays small and JSON-serialisable. Size: the longer side is resized to `size` model
+ * most 64×64 when painted, so it stays small and JSON-serialisable (a whole-image stamp inverted by
+ * DECREE, inversion/stamp.ts, may be as large as the model input). Size: the longer side is resized to `size` model
  * pixels (aspect kept; null → max(1, round(16·S/224)), BadNet's patch size). Resizing is done once on the
  * GPU with tf.image.resizeBilinear / resizeNearestNeighbor (half-pixel centres, no corner alignment) on
  * premultiplied colour (m·p, m), then p = (m·p)/m where m > 0, so a transparent pixel's colour cannot
@@ -74,8 +75,9 @@ export function paintedStampSize(params: PaintedParams, imageSize: number): [num
 
 export function createPainted(config: TriggerConfigOf<'painted'>, imageSize: number): Trigger {
   const params = config.params;
-  const w = checkInt('painted width', params.width, 1, PAINTED_MAX_SIDE);
-  const h = checkInt('painted height', params.height, 1, PAINTED_MAX_SIDE);
+  const maxSide = Math.max(PAINTED_MAX_SIDE, imageSize);
+  const w = checkInt('painted width', params.width, 1, maxSide);
+  const h = checkInt('painted height', params.height, 1, maxSide);
   if (params.size !== null) checkInt('painted size', params.size, 1, imageSize);
   const resize = checkOneOf('resize', params.resize, ['bilinear', 'nearest'] as const);
   const rgb = decodeBytes(params.pattern, 'pattern');
