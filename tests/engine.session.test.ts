@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { ExperimentSession } from '../src/engine/experiment/session';
-import { defaultExperimentConfig, alphaGrid } from '../src/engine/experiment/defaults';
+import { defaultExperimentConfig, alphaGrid, MICRO_DECREE } from '../src/engine/experiment/defaults';
 import { configIssues, ExperimentConfigError, validateConfig } from '../src/engine/experiment/validate';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { StaleStageError } from '../src/engine/experiment/stages';
@@ -63,6 +63,11 @@ describe('config validation', () => {
     c2.sweep.alphas = [0, 1];
     c2.attack.target = 99;
     expect(configIssues(c2)).toEqual([]);
+    const c3 = defaultExperimentConfig();
+    c3.forget = { trigger: 'decree', decree: { ...MICRO_DECREE, steps: 0, simThreshold: 1.5 } };
+    expect(configIssues(c3).map((i) => i.path)).toEqual(['forget.decree.steps', 'forget.decree.simThreshold']);
+    (c3 as unknown as { forget: unknown }).forget = { trigger: 'guess' };
+    expect(configIssues(c3).map((i) => i.path)).toEqual(['forget.trigger']);
   });
 });
 
@@ -136,6 +141,39 @@ describe('experiment session', () => {
     const [a, b, p] = await Promise.all([session.zeroShot(c), session.zeroShot(c), session.predictSamples(c, 1, 4)]);
     expect(a).toEqual(b);
     expect(await session.predictSamples(c, 1, 4)).toEqual(p);
+  });
+
+  it('TBAR+DECREE: the decree stage feeds the forget set and the sweep\'s proxy ASR; it goes stale with config.forget', async () => {
+    const c = smallConfig();
+    await session.attack(c, false);
+    const known = await session.tbar(c, {}, { perEpoch: false });
+    const d: ExperimentConfig = { ...c, forget: { trigger: 'decree', decree: { ...MICRO_DECREE, images: 16, steps: 6, batchSize: 8, patience: 2, restarts: 2 } } };
+    expect(await stale(session.tbar(d))).toMatch(/trigger inverted by DECREE.*does not exist yet.*rerun DECREE/);
+    await expect(session.decree(c)).rejects.toMatchObject({ code: 'invalid-config', message: expect.stringMatching(/forget/) });
+    const phases = new Set<string>();
+    const r = await session.decree(d, { progress: (p) => phases.add(p.phase) });
+    expect([...phases]).toEqual(['backdoored', 'clean']);
+    expect(r.backdoored.curve.length).toBe(12); // 2 runs × 6 steps
+    expect(r.backdoored.curve.map((p) => p.restart)).toEqual([0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]);
+    expect(r.backdoored.runs.length).toBe(2);
+    expect(r.backdoored.pl1).toBe(Math.min(...r.backdoored.runs.filter((x) => x.reachedThreshold).map((x) => x.pl1)));
+    expect(r.clean!.curve.length).toBe(12);
+    expect(r.trigger).toMatchObject({ kind: 'painted', params: { width: 32, height: 32, size: 32, position: { x: 0, y: 0 } } });
+    expect(r.stamped.count).toBe(8);
+    expect(r.inference.probe.reduce((a, b) => a + b, 0)).toBe(16);
+    // a new inverted trigger drops τ̂_t (the session keeps one)
+    expect(await stale(session.sweep(d))).toMatch(/τ̂_t, which does not exist yet: rerun TBAR/);
+    const t = await session.tbar(d, {}, { perEpoch: false });
+    expect(t.triggerNorm).not.toBe(known.triggerNorm);
+    const sw = await session.sweep(d);
+    expect(sw.points.every((p) => typeof p.proxyAsr === 'number')).toBe(true);
+    // another DECREE setting → DECREE and everything after it are stale
+    const d2: ExperimentConfig = { ...d, forget: { trigger: 'decree', decree: { ...(d.forget as { decree: typeof MICRO_DECREE }).decree, steps: 7 } } };
+    expect(await stale(session.tbar(d2))).toMatch(/config\.forget.*rerun DECREE/);
+    // an explicit known-trigger forget config is the same as none
+    await session.tbar({ ...c, forget: { trigger: 'known' } }, {}, { perEpoch: false });
+    expect(await stale(session.sweep(d))).toMatch(/config\.forget.*rerun TBAR/);
+    expect((await session.sweep(c)).points.every((p) => p.proxyAsr === undefined)).toBe(true);
   });
 
   it('a job cancelled while queued never starts', async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SweepPoint } from '../src/engine/experiment/results';
-import { coarseGrid, removalFigures, runSweep, scanAgnostic, selectAgnostic, selectKnownTrigger } from '../src/engine/arithmetic/sweep';
+import { coarseGrid, removalFigures, ruleAsr, runSweep, scanAgnostic, selectAgnostic, selectKnownTrigger } from '../src/engine/arithmetic/sweep';
 
 const pts = (rows: [number, number, number][]): SweepPoint[] => rows.map(([alpha, ca, asr]) => ({ alpha, val: { ca, asr } }));
 
@@ -92,5 +92,42 @@ describe('figures', () => {
     expect(removalFigures({ ca: 0.8, asr: 0 }, { ca: 0.8, asr: 0 }).asrRemoved).toBe(1);
     expect(coarseGrid([0, 1, 2, 3], 6)).toEqual([0, 1, 2, 3]);
     expect(coarseGrid(Array.from({ length: 31 }, (_, i) => i / 10), 6)).toEqual([0, 0.6, 1.2, 1.8, 2.4, 3]);
+  });
+});
+
+describe('TBAR+DECREE: the rules read the proxy ASR (§6)', () => {
+  // The true ASR never reaches 0 on this grid; the inverted stamp's (proxy) ASR does at α = 0.3.
+  const p: SweepPoint[] = Array.from({ length: 12 }, (_, i) => ({
+    alpha: i / 10,
+    val: { ca: 0.9 - 0.001 * i, asr: 0.5 - 0.02 * i },
+    proxyAsr: i < 3 ? 0.9 - 0.3 * i : 0,
+  }));
+
+  it('decides on proxyAsr when a point has one, on the validation ASR otherwise', () => {
+    expect(ruleAsr(p[3])).toBe(0);
+    expect(ruleAsr({ alpha: 0, val: { ca: 1, asr: 0.4 } })).toBe(0.4);
+    expect(selectAgnostic(p, 0.9, 5)).toEqual({ index: 8, alpha: 0.8, satisfied: true });
+    expect(selectKnownTrigger(p, 0.01)).toEqual({ index: 3, alpha: 0.3, satisfied: true });
+    const trueOnly = p.map(({ alpha, val }) => ({ alpha, val }));
+    expect(selectAgnostic(trueOnly, 0.9, 5)).toMatchObject({ alpha: 1.1, satisfied: false });
+  });
+
+  it('the streaming sweep keeps each point\'s proxy ASR and stops where the proxy rule decides', async () => {
+    const seen: number[] = [];
+    const run = await runSweep({
+      alphas: p.map((x) => x.alpha),
+      rule: 'agnostic',
+      asrThreshold: 0.01,
+      caFloor: 0.9,
+      window: 5,
+      evaluate: async (a) => {
+        seen.push(a);
+        const q = p.find((x) => x.alpha === a)!;
+        return { ...q.val, proxyAsr: q.proxyAsr };
+      },
+    });
+    expect(run.selection).toEqual({ index: 8, alpha: 0.8, satisfied: true });
+    expect(seen.length).toBe(9);
+    expect(run.points[4]).toEqual(p[4]);
   });
 });

@@ -15,6 +15,8 @@
  *                   reached 0 at or before the chosen α; otherwise the lowest-ASR α among the points
  *                   walked (ties: smaller α) is reported, unsatisfied. The sweep stops evaluating as
  *                   soon as the rule has decided.
+ * Without knowledge of the attack (TBAR+DECREE, §6) the points carry a proxy ASR — that of the inverted
+ * stamp towards the inferred target — and both rules read it instead of the true ASR (ruleAsr).
  * The chosen θ̂_c and θ_b are then scored once on the test split:
  *   asrRemoved = 1 − ASR_after/ASR_before, caRetained = CA_after/CA_before (the paper's grey figures).
  */
@@ -29,11 +31,19 @@ export interface Selection {
   satisfied: boolean;
 }
 
+/** The ASR a rule decides on: the proxy's when the point has one (§6), else the validation ASR. */
+export function ruleAsr(p: SweepPoint): number {
+  return p.proxyAsr ?? p.val.asr;
+}
+
+/** CA and the rule's ASR of a point. */
+const ruleScores = (p: SweepPoint): Scores => ({ ca: p.val.ca, asr: ruleAsr(p) });
+
 function lowestAsr(points: SweepPoint[], upTo: number, tieBreakCa: boolean): number {
   let best = 0;
   for (let i = 1; i <= upTo; i++) {
-    const p = points[i].val;
-    const b = points[best].val;
+    const p = ruleScores(points[i]);
+    const b = ruleScores(points[best]);
     if (p.asr < b.asr || (tieBreakCa && p.asr === b.asr && p.ca > b.ca)) best = i;
   }
   return best;
@@ -44,7 +54,7 @@ export function selectKnownTrigger(points: SweepPoint[], asrThreshold: number): 
   if (points.length === 0) throw new Error('selectKnownTrigger: no sweep points');
   let best = -1;
   for (let i = 0; i < points.length; i++) {
-    const p = points[i].val;
+    const p = ruleScores(points[i]);
     if (p.asr <= asrThreshold && (best < 0 || p.ca > points[best].val.ca)) best = i;
   }
   if (best >= 0) return { index: best, alpha: points[best].alpha, satisfied: true };
@@ -74,7 +84,7 @@ export function scanAgnostic(points: SweepPoint[], caFloor: number, window: numb
   let stop: AgnosticStop | null = null;
   let chosen = -1;
   for (let i = 0; i < points.length; i++) {
-    const p = points[i].val;
+    const p = ruleScores(points[i]);
     if (p.ca < floor) {
       stop = 'ca-floor';
       chosen = i - 1;
@@ -121,8 +131,8 @@ export function selectAlpha(points: SweepPoint[], r: SweepRuleConfig): Selection
 export interface RunSweepOptions extends SweepRuleConfig {
   /** Ascending grid. */
   alphas: number[];
-  /** Validation scores of θ̂_c(α) = θ_b − α·τ̂_t. */
-  evaluate: (alpha: number) => Promise<Scores>;
+  /** Validation scores of θ̂_c(α) = θ_b − α·τ̂_t (and the proxy ASR, TBAR+DECREE). */
+  evaluate: (alpha: number) => Promise<Scores & { proxyAsr?: number }>;
   onPoint?: (p: SweepPoint, index: number) => void;
   signal?: AbortSignal;
 }
@@ -141,7 +151,7 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
     await checkpoint(o.signal);
     const alpha = o.alphas[i];
     const val = await o.evaluate(alpha);
-    const p: SweepPoint = { alpha, val: { ca: val.ca, asr: val.asr } };
+    const p: SweepPoint = { alpha, val: { ca: val.ca, asr: val.asr }, ...(val.proxyAsr !== undefined && { proxyAsr: val.proxyAsr }) };
     points.push(p);
     o.onPoint?.(p, i);
     if (o.rule === 'agnostic') {

@@ -14,6 +14,9 @@
  *            the chosen model is then scored once on the test split
  *   disentangle — ξ(α_c, α_t) of eq. 2 with τ̂_c = τ_b − α*·τ̂_t and τ_t = α*·τ̂_t (§5.1)
  *   ga     — gradient-ascent baseline θ ← θ + η∇L(forget set) (appendix A.3.4), CA and 1−ASR per epoch
+ *   forget — which trigger the forget set carries: the attack's (known trigger, §4–5) or, without
+ *            knowledge of the attack, one reverse-engineered from θ_b by DECREE with an inferred
+ *            target (TBAR+DECREE, §6); absent = the attack's
  */
 import type { TriggerConfig } from '../triggers/types';
 
@@ -96,6 +99,32 @@ export interface GradientAscentConfig {
   epochs: number;
 }
 
+/** DECREE trigger inversion (appendix A.3.5; inversion/decree.ts), scaled to the model. */
+export interface DecreeConfig {
+  /** Clean images DECREE optimises on (the forget split's images, without their trigger) and probes θ_b with. */
+  images: number;
+  steps: number;
+  batchSize: number;
+  /** Adam learning rate of the stamp's tanh parameters. */
+  lr: number;
+  /** Mean pairwise cosine similarity the stamped embeddings must reach. */
+  simThreshold: number;
+  initCost: number;
+  costMultiplier: number;
+  patience: number;
+  /** Independent runs from new random stamps; the smallest stamp wins. */
+  restarts: number;
+  /** Also invert θ_pre, DECREE's detection baseline: a clean encoder needs a far larger stamp. */
+  baseline: boolean;
+}
+
+/** The forget set's trigger and label (eq. 4's D_t). */
+export type ForgetConfig =
+  /** The attack's trigger and target: the known-trigger setting (§4–5). */
+  | { trigger: 'known' }
+  /** A stamp reverse-engineered from θ_b by DECREE, labelled with the class it steers to (§6, appendix C.1). */
+  | { trigger: 'decree'; decree: DecreeConfig };
+
 export interface ExperimentConfig {
   version: typeof EXPERIMENT_CONFIG_VERSION;
   /** Master seed: data generation, splits, poisoning, trigger patterns, data order. */
@@ -112,4 +141,11 @@ export interface ExperimentConfig {
   sweep: SweepConfig;
   disentangle: DisentangleConfig;
   ga: GradientAscentConfig;
+  /** Absent: { trigger: 'known' }. */
+  forget?: ForgetConfig;
+}
+
+/** config.forget with its default filled in. */
+export function forgetOf(c: Pick<ExperimentConfig, 'forget'>): ForgetConfig {
+  return c.forget ?? { trigger: 'known' };
 }

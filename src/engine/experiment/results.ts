@@ -4,6 +4,9 @@
  * Accuracies and rates are fractions in [0, 1].
  */
 import type { CLIPConfig } from '../clip/config';
+import type { DecreeProgress } from '../inversion/decree';
+import type { TargetInference } from '../inversion/targetLabel';
+import type { TriggerConfigOf } from '../triggers/types';
 
 /** Load progress of loadModel / loadData: bytes while downloading, tensors while uploading, prompts while embedding. */
 export interface LoadProgress {
@@ -128,10 +131,43 @@ export interface TbarResult {
   batchLimit?: BatchLimit;
 }
 
+/** Progress of DECREE: which encoder is being inverted, θ_b or (the baseline) θ_pre. */
+export interface DecreeStageProgress extends DecreeProgress {
+  phase: 'backdoored' | 'clean';
+}
+
+/** One inverted stamp's size (appendix A.3.5, Table 6) and how similar it made the embeddings. */
+export interface DecreeStampSummary {
+  /** ℓ1 = 3·Σ m and PL1 = ℓ1 / (3·S·S). */
+  l1: number;
+  pl1: number;
+  similarity: number;
+  reachedThreshold: boolean;
+  /** Every run's kept stamp (restarts; the smallest that held the threshold won). */
+  runs: { pl1: number; similarity: number; reachedThreshold: boolean }[];
+  /** Similarity and PL1 after every step of every run. */
+  curve: { restart: number; similarity: number; pl1: number }[];
+}
+
+/** TBAR+DECREE (§6): the trigger inverted from θ_b and the target it was found to steer to. */
+export interface DecreeResult {
+  /** The stamp on θ_b as a whole-image painted trigger: the forget set carries it. */
+  trigger: TriggerConfigOf<'painted'>;
+  backdoored: DecreeStampSummary;
+  /** The same inversion of θ_pre (detection baseline), when config asked for it. */
+  clean?: DecreeStampSummary;
+  /** The inferred target (probe / logit shift) the forget set is labelled with. */
+  inference: TargetInference;
+  /** A few of the clean images with the stamp, at model resolution. */
+  stamped: ImageStrip;
+}
+
 /** One α of the sweep (eq. 5), on the validation split. */
 export interface SweepPoint {
   alpha: number;
   val: Scores;
+  /** TBAR+DECREE: ASR of the inverted stamp towards the inferred target — the proxy ASR the rules read (§6). */
+  proxyAsr?: number;
 }
 
 export interface SweepResult {

@@ -7,6 +7,8 @@
  *   (head)      → zero-shot head from the frozen text tower (built when model and data are there)
  *   zeroShot    → θ_pre on the test split
  *   attack      → θ_b: poisoned fine-tuning from θ_pre (optionally the clean baseline first)
+ *   decree      → (TBAR+DECREE, §6, when config.forget.trigger = 'decree') a stamp inverted from θ_b
+ *                 and the target it steers to: the forget set's trigger and label from then on
  *   tbar        → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve
  *   sweep       → θ̂_c(α) = θ_b − α·τ̂_t (eq. 5) over the α grid, α selected, scored on test
  *   disentangle → ξ(α_c, α_t) (eq. 2)
@@ -32,19 +34,25 @@ import { poisonTrainingSplit } from '../data/poison';
 import { headOf, makeSplits, withoutClass, type ExperimentSplits, type ImageSplit } from '../data/splits';
 import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
-import type { Trigger } from '../triggers/types';
-import { EVAL_BATCH_SIZE, evaluateSplit, predictSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
+import type { Trigger, TriggerConfig } from '../triggers/types';
+import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
 import { finetuneVision } from '../train/finetune';
 import { gradientAscent } from '../train/gradientAscent';
 import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentanglement';
 import { coarseGrid, removalFigures, runSweep } from '../arithmetic/sweep';
 import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
+import { invertTrigger, type InvertedTrigger } from '../inversion/decree';
+import { stampTrigger } from '../inversion/stamp';
+import { inferTarget } from '../inversion/targetLabel';
 import { cloneWeights, disposeWeights, loadArithmetic, TaskVector, type WeightMap } from '../arithmetic/taskVector';
-import type { ExperimentConfig, FinetuneConfig } from './config';
+import { forgetOf, type DecreeConfig, type ExperimentConfig, type FinetuneConfig } from './config';
 import type {
   AttackResult,
   BatchLimit,
   DataSummary,
+  DecreeResult,
+  DecreeStageProgress,
+  DecreeStampSummary,
   DisentangleResult,
   EvalProgress,
   ExportedFile,
@@ -65,7 +73,7 @@ import type {
 } from './results';
 import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
 import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
-import { validateConfig } from './validate';
+import { ExperimentConfigError, validateConfig } from './validate';
 
 /** What a stage reports to (a JobContext satisfies it). */
 export interface StageContext<P = EvalProgress, Q = never> {
@@ -129,6 +137,14 @@ interface BackdoorState {
   result: AttackResult;
 }
 
+/** The forget set's trigger and label when they are not the attack's (TBAR+DECREE). */
+interface ProxyState {
+  trigger: TriggerConfig;
+  target: number;
+  stamp: Stamp;
+  result: DecreeResult;
+}
+
 interface TriggerVectorState {
   tauHat: TaskVector;
   stamp: Stamp;
@@ -152,6 +168,7 @@ export class ExperimentSession {
   private data: DataState | null = null;
   private head: { tensor: tf.Tensor2D; stamp: Stamp } | null = null;
   private backdoor: BackdoorState | null = null;
+  private proxy: ProxyState | null = null;
   private triggerVector: TriggerVectorState | null = null;
   private sweepState: SweepState | null = null;
   private lock: Promise<void> = Promise.resolve();
@@ -293,11 +310,64 @@ export class ExperimentSession {
   }
 
   /**
+   * TBAR+DECREE (§6, appendix A.3.5, C.1): invert a stamp from θ_b on the forget split's clean images
+   * (and from θ_pre, DECREE's detection baseline, when asked), then infer the class it steers to by
+   * probing θ_b with it (or by the logit shift from θ_pre, C.1). TBAR and gradient ascent then use
+   * this stamp and class for their forget set, and the sweep's rules read its ASR (the proxy ASR).
+   */
+  decree(config: ExperimentConfig, ctx: StageContext<DecreeStageProgress> = {}): Promise<DecreeResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model, data } = await this.ready(config, 'DECREE', ctx);
+      const backdoor = this.requireBackdoor(config, 'DECREE');
+      const d = decreeOf(config);
+      const m = model.loaded.model;
+      const S = m.config.vision_config.image_size;
+      const images = headOf(data.splits.forget, d.images); // clean: their trigger rows are never set
+      const invert = async (weights: WeightMap, phase: DecreeStageProgress['phase']): Promise<{ inv: InvertedTrigger; summary: DecreeStampSummary }> => {
+        m.setWeights(weights);
+        const curve: DecreeStampSummary['curve'] = [];
+        const inv = await invertTrigger({
+          ...d,
+          model: m,
+          images,
+          imageSize: S,
+          seed: derivedSeed(config.seed, 'decree'),
+          signal: ctx.signal,
+          onProgress: (p) => {
+            curve.push({ restart: p.restart, similarity: p.similarity, pl1: p.pl1 });
+            ctx.progress?.({ ...p, phase });
+          },
+        });
+        return { inv, summary: { l1: inv.l1, pl1: inv.pl1, similarity: inv.similarity, reachedThreshold: inv.reachedThreshold, runs: inv.runs, curve } };
+      };
+      const backdoored = await invert(backdoor.thetaB, 'backdoored');
+      const clean = d.baseline ? (await invert(model.thetaPre, 'clean')).summary : undefined;
+      const trigger = stampTrigger(backdoored.inv, config.seed);
+      const t = createTrigger(trigger, S);
+      try {
+        const ev = this.evalCtx(t, ctx.signal);
+        m.setWeights(backdoor.thetaB);
+        const probsB = await probabilitiesSplit(ev, images, 'all');
+        m.setWeights(model.thetaPre);
+        const probsPre = await probabilitiesSplit(ev, images, 'all');
+        const inference = inferTarget(probsB, probsPre, data.loaded.pools.train.classNames.length);
+        const stamped = await this.strip(headOf(images, 8), { imageSize: S, trigger: t, rows: 'all' });
+        const result: DecreeResult = { trigger, backdoored: backdoored.summary, ...(clean && { clean }), inference, stamped };
+        this.dropProxy();
+        this.proxy = { trigger, target: inference.target, stamp: stampOf('decree', config), result };
+        return result;
+      } finally {
+        t.dispose();
+      }
+    });
+  }
+
+  /**
    * Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3).
    * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
    */
   tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
-    return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, train }) => {
+    return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, ruleVal, train }) => {
       const run = await estimateTriggerVector({
         ...train,
         hp,
@@ -307,7 +377,7 @@ export class ExperimentSession {
           alphas: coarseGrid(config.sweep.alphas),
           asrThreshold: config.sweep.asrThreshold,
           score: {
-            val: async () => scoresOf(await scoreSplit(ev, data.splits.val, target)),
+            val: () => ruleVal(),
             test: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
           },
         },
@@ -346,7 +416,7 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const target = config.attack.target;
       const s = config.sweep;
-      return this.withTrigger(config, async (trigger) => {
+      return this.withTrigger(config, (trigger) => this.withProxy(config, 'the sweep', async (proxy) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         const t0 = performance.now();
         const run = await runSweep({
@@ -354,7 +424,9 @@ export class ExperimentSession {
           signal: ctx.signal,
           evaluate: async (alpha) => {
             loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
-            return scoresOf(await scoreSplit(ev, data.splits.val, target));
+            const val = scoresOf(await scoreSplit(ev, data.splits.val, target));
+            if (!proxy) return val;
+            return { ...val, proxyAsr: (await asrOnSplit(this.evalCtx(proxy.trigger, ctx.signal), data.splits.val, proxy.target)).rate };
           },
           onPoint: (p, i) => {
             ctx.partial?.(p);
@@ -377,7 +449,7 @@ export class ExperimentSession {
         };
         this.sweepState = { result, stamp: stampOf('sweep', config) };
         return result;
-      });
+      }));
     });
   }
 
@@ -511,10 +583,15 @@ export class ExperimentSession {
     this.dropSweep();
   }
 
+  private dropProxy(): void {
+    this.proxy = null;
+    this.dropTriggerVector();
+  }
+
   private dropBackdoor(): void {
     if (this.backdoor) disposeWeights(this.backdoor.thetaB);
     this.backdoor = null;
-    this.dropTriggerVector();
+    this.dropProxy();
   }
 
   private dropHead(): void {
@@ -603,7 +680,10 @@ export class ExperimentSession {
       target: number;
       hp: FinetuneConfig;
       batchLimit?: BatchLimit;
+      /** The attack's trigger (test scores are always the true attack's). */
       ev: EvalContext;
+      /** Validation scores a rule decides on: CA and the (proxy, TBAR+DECREE) ASR of the current weights. */
+      ruleVal: () => Promise<Scores>;
       train: { model: ClipModel; head: tf.Tensor2D; thetaB: WeightMap; forget: ReturnType<typeof forgetSet>; seed: number };
     }) => Promise<T>,
   ): Promise<T> {
@@ -613,12 +693,34 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const target = config.attack.target;
       const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
-      return this.withTrigger(config, (trigger) => {
-        const forget = forgetSet(data.splits.forget, target, { imageSize: m.config.vision_config.image_size, trigger });
+      return this.withTrigger(config, (trigger) => this.withProxy(config, needer, (proxy) => {
+        // Known trigger: the attack's trigger and target; TBAR+DECREE: the inverted stamp and the inferred class.
+        const forget = forgetSet(data.splits.forget, proxy?.target ?? target, { imageSize: m.config.vision_config.image_size, trigger: proxy?.trigger ?? trigger });
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
-        return fn({ model, data, backdoor, target, hp, batchLimit, ev: this.evalCtx(trigger, ctx.signal), train });
-      });
+        const ev = this.evalCtx(trigger, ctx.signal);
+        const ruleVal = async (): Promise<Scores> => {
+          const val = scoresOf(await scoreSplit(ev, data.splits.val, target));
+          if (!proxy) return val;
+          return { ca: val.ca, asr: (await asrOnSplit(this.evalCtx(proxy.trigger, ctx.signal), data.splits.val, proxy.target)).rate };
+        };
+        return fn({ model, data, backdoor, target, hp, batchLimit, ev, ruleVal, train });
+      }));
     });
+  }
+
+  /**
+   * Run `fn` with the forget set's proxy trigger and target when config.forget asks for DECREE's (the
+   * decree stage must be fresh), or with null in the known-trigger setting.
+   */
+  private async withProxy<T>(config: ExperimentConfig, needer: string, fn: (proxy: { trigger: Trigger; target: number } | null) => Promise<T>): Promise<T> {
+    if (forgetOf(config).trigger === 'known') return fn(null);
+    requireFresh('decree', this.proxy?.stamp, config, needer);
+    const trigger = createTrigger(this.proxy!.trigger, this.model!.loaded.model.config.vision_config.image_size);
+    try {
+      return await fn({ trigger, target: this.proxy!.target });
+    } finally {
+      trigger.dispose();
+    }
   }
 
   private requireBackdoor(config: ExperimentConfig, needer: string): BackdoorState {
@@ -704,6 +806,15 @@ export class ExperimentSession {
   get splits(): ExperimentSplits | null {
     return this.data?.splits ?? null;
   }
+}
+
+/** config.forget.decree, or a clear error when the configuration does not ask for DECREE. */
+function decreeOf(config: ExperimentConfig): DecreeConfig {
+  const f = forgetOf(config);
+  if (f.trigger !== 'decree') {
+    throw new ExperimentConfigError([{ path: 'forget.trigger', code: 'unknown-kind', message: "DECREE runs only when the forget set's trigger is reverse-engineered: set config.forget to { trigger: 'decree', decree: {…} }" }]);
+  }
+  return f.decree;
 }
 
 function scoresOf(s: Scores): Scores {

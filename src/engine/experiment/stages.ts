@@ -5,11 +5,11 @@
  * trigger changed, before TBAR ran again for it).
  */
 import { Rng } from '../rng';
-import type { ExperimentConfig } from './config';
+import { forgetOf, type ExperimentConfig } from './config';
 
-export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'tbar' | 'sweep' | 'disentangle' | 'ga';
+export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'tbar' | 'sweep' | 'disentangle' | 'ga' | 'forget';
 
-export type StageName = 'loadModel' | 'loadData' | 'head' | 'attack' | 'tbar' | 'sweep';
+export type StageName = 'loadModel' | 'loadData' | 'head' | 'attack' | 'decree' | 'tbar' | 'sweep';
 
 /** Config parts each stored stage output depends on. */
 export const STAGE_DEPENDS: Record<StageName, ConfigPart[]> = {
@@ -17,8 +17,9 @@ export const STAGE_DEPENDS: Record<StageName, ConfigPart[]> = {
   loadData: ['data', 'seed', 'splits'],
   head: ['model', 'data', 'templates'],
   attack: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack'],
-  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'tbar'],
-  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'tbar', 'sweep'],
+  decree: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget'],
+  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget', 'tbar'],
+  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget', 'tbar', 'sweep'],
 };
 
 /** What to rerun, in the words of the UI's stage buttons. */
@@ -27,6 +28,7 @@ const RERUN: Record<StageName, string> = {
   loadData: 'load the data (loadData)',
   head: 'rebuild the zero-shot head (run any stage)',
   attack: 'rerun the attack stage (attack)',
+  decree: 'rerun DECREE (decree)',
   tbar: 'rerun TBAR (tbar)',
   sweep: 'rerun the α sweep (sweep)',
 };
@@ -36,6 +38,7 @@ const WHAT: Record<StageName, string> = {
   loadData: 'the loaded data',
   head: 'the zero-shot head',
   attack: 'the backdoored model θ_b',
+  decree: 'the trigger inverted by DECREE',
   tbar: 'the trigger vector τ̂_t',
   sweep: 'the α sweep',
 };
@@ -59,7 +62,7 @@ export type Stamp = Partial<Record<ConfigPart, string>>;
 /** The stamp of a stage's dependencies under `config`. */
 export function stampOf(stage: StageName, config: ExperimentConfig): Stamp {
   const s: Stamp = {};
-  for (const p of STAGE_DEPENDS[stage]) s[p] = stableJson(config[p]);
+  for (const p of STAGE_DEPENDS[stage]) s[p] = stableJson(p === 'forget' ? forgetOf(config) : config[p]);
   return s;
 }
 

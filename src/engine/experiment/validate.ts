@@ -131,6 +131,27 @@ export function configIssues(c: ExperimentConfig, opts: ValidateOptions = {}): C
   }
   if (!isObj(c.ga)) add('ga', 'out-of-range', 'must be an object');
   else int('ga.epochs', c.ga.epochs, 1, 10_000);
+
+  if (c.forget !== undefined) {
+    const f = c.forget as { trigger?: unknown; decree?: unknown };
+    if (!isObj(f) || (f.trigger !== 'known' && f.trigger !== 'decree')) add('forget.trigger', 'unknown-kind', `must be 'known' or 'decree', got ${JSON.stringify(f?.trigger)}`);
+    else if (f.trigger === 'decree') {
+      const d = f.decree as Record<string, unknown> | undefined;
+      if (!isObj(d)) add('forget.decree', 'out-of-range', 'must be an object');
+      else {
+        int('forget.decree.images', d.images, 2);
+        int('forget.decree.steps', d.steps, 1, 100_000);
+        int('forget.decree.batchSize', d.batchSize, 2, 65_536);
+        int('forget.decree.patience', d.patience, 1);
+        int('forget.decree.restarts', d.restarts, 1, 100);
+        num('forget.decree.lr', d.lr, (x) => x > 0, 'a positive number');
+        num('forget.decree.simThreshold', d.simThreshold, (x) => x > 0 && x < 1, 'in (0, 1)');
+        num('forget.decree.initCost', d.initCost, (x) => x > 0, 'a positive number');
+        num('forget.decree.costMultiplier', d.costMultiplier, (x) => x > 1, 'a number > 1');
+        if (typeof d.baseline !== 'boolean') add('forget.decree.baseline', 'out-of-range', `must be true or false, got ${JSON.stringify(d.baseline)}`);
+      }
+    }
+  }
   return issues;
 }
 
