@@ -57,6 +57,7 @@ export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Han
     previewTrigger: (p, ctx) => session.previewTrigger(p.config, p.count, ctx),
     zeroShot: (p, ctx) => session.zeroShot(p.config, ctx),
     attack: (p, ctx) => session.attack(p.config, p.cleanBaseline, ctx),
+    decree: (p, ctx) => session.decree(p.config, ctx),
     tbar: (p, ctx) => session.tbar(p.config, ctx),
     sweep: (p, ctx) => session.sweep(p.config, ctx),
     disentangle: (p, ctx) => session.disentangle(p.config, ctx),

@@ -12,6 +12,8 @@ import { Rng } from '../engine/rng';
 import type { ExperimentConfig } from '../engine/experiment/config';
 import type {
   DataSummary,
+  DecreeResult,
+  DecreeStampSummary,
   ImageStrip,
   ModelSummary,
   Scores,
@@ -224,6 +226,7 @@ interface Session {
   model?: string;
   data?: string;
   attack?: string;
+  decree?: string;
   tbar?: string;
   alphaStar?: number;
 }
@@ -263,7 +266,9 @@ export function createMockHandlers(opts: MockOptions): Handlers {
   const modelKey = (c: ExperimentConfig) => key(c.model, c.templates);
   const dataKey = (c: ExperimentConfig) => key(c.data, c.seed, c.splits);
   const attackKey = (c: ExperimentConfig) => key(modelKey(c), dataKey(c), c.trigger, c.attack);
-  const tbarKey = (c: ExperimentConfig) => key(attackKey(c), c.tbar);
+  const decreeKey = (c: ExperimentConfig) => key(attackKey(c), c.forget ?? { trigger: 'known' });
+  const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar);
+  const usesDecree = (c: ExperimentConfig) => c.forget?.trigger === 'decree';
 
   async function train(
     ctx: JobContext<'attack' | 'tbar' | 'gradientAscent'>,
@@ -400,8 +405,61 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       };
     },
 
+    decree: async ({ config }, ctx) => {
+      need('attack', attackKey(config), 'decree', 'the attack');
+      if (config.forget?.trigger !== 'decree') throw new MockError('invalid-config', "DECREE runs only when the forget set's trigger is reverse-engineered");
+      const d = config.forget.decree;
+      const curves: Record<'backdoored' | 'clean', DecreeStampSummary['curve']> = { backdoored: [], clean: [] };
+      const phases = d.baseline ? (['backdoored', 'clean'] as const) : (['backdoored'] as const);
+      const total = d.restarts * d.steps;
+      for (const phase of phases) {
+        const floor = phase === 'backdoored' ? 0.06 : 0.14;
+        for (let i = 0; i < total; i++) {
+          if (i % 10 === 0) await wait(ctx, 12);
+          if (phase === 'backdoored' && i === Math.floor(total / 2)) await maybeFail('decree');
+          const restart = Math.floor(i / d.steps);
+          const t = (i % d.steps) / d.steps;
+          const point = { restart, similarity: Math.min(0.99, 0.7 + 0.3 * Math.sqrt(t)), pl1: floor + (0.5 - floor) * Math.exp(-6 * t) + restart * 0.01 };
+          curves[phase].push(point);
+          ctx.progress({ phase, restart, restarts: d.restarts, step: (i % d.steps) + 1, steps: d.steps, similarity: point.similarity, pl1: point.pl1, cost: 0.1, etaMs: (total - i) * 12 });
+        }
+      }
+      const summary = (phase: 'backdoored' | 'clean', pl1: number): DecreeStampSummary => ({
+        l1: pl1 * 3 * S * S,
+        pl1,
+        similarity: d.simThreshold + 0.01,
+        reachedThreshold: true,
+        runs: Array.from({ length: d.restarts }, (_, k) => ({ pl1: pl1 + k * 0.01, similarity: d.simThreshold + 0.01, reachedThreshold: true })),
+        curve: curves[phase],
+      });
+      // The mock stamp: faint horizontal stripes (SIG-like) over the whole image.
+      const mask = new Uint8Array(S * S).fill(40);
+      const pattern = new Uint8Array(S * S * 3);
+      for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) pattern.fill(x % 6 < 3 ? 230 : 20, (y * S + x) * 3, (y * S + x) * 3 + 3);
+      const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
+      const target = config.attack.target;
+      const shift = MOCK_CLASSES.map((_, c) => (c === target ? 0.71 : -0.07));
+      const trigger: DecreeResult['trigger'] = { kind: 'painted', seed: config.seed, params: { width: S, height: S, pattern: b64(pattern), mask: b64(mask), size: S, position: { x: 0, y: 0 }, resize: 'nearest' } };
+      const result: DecreeResult = {
+        trigger,
+        backdoored: summary('backdoored', 0.061),
+        ...(d.baseline && { clean: summary('clean', 0.142) }),
+        inference: {
+          target,
+          rule: 'probe',
+          probe: MOCK_CLASSES.map((_, c) => (c === target ? d.images - 3 : c === 1 ? 3 : 0)),
+          preProbe: MOCK_CLASSES.map((_, c) => (c === 2 ? d.images : 0)),
+          shift,
+        },
+        stamped: applyTrigger(trigger, strip(config.seed + 3, 0, 8)),
+      };
+      session.decree = decreeKey(config);
+      return result;
+    },
+
     tbar: async ({ config }, ctx) => {
       need('attack', attackKey(config), 'tbar', 'the attack');
+      if (usesDecree(config)) need('decree', decreeKey(config), 'tbar', 'DECREE');
       const perEpoch: { epoch: number; alpha: number; test: Scores }[] = [];
       const losses = await train(ctx, 'tbar', config.splits.forget, config.tbar, { start: 1.9, end: 0.02, tau: 0.15 }, 45, 'tbar', async (epoch) => {
         perEpoch.push({ epoch, alpha: 0.9 + 0.1 / epoch, test: { ca: 0.85 - 0.004 * epoch, asr: 0.004 / epoch } });
@@ -418,7 +476,8 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       for (let i = 0; i < alphas.length; i++) {
         await wait(ctx, 70);
         if (i === Math.floor(alphas.length / 2)) await maybeFail('sweep');
-        const p = { alpha: alphas[i], val: sweepScores(alphas[i], config.seed) };
+        const val = sweepScores(alphas[i], config.seed);
+        const p: SweepPoint = { alpha: alphas[i], val, ...(usesDecree(config) && { proxyAsr: clamp01(val.asr * 1.4 - 0.05) }) };
         points.push(p);
         ctx.partial(p);
         const el = performance.now() - t0;

@@ -19,6 +19,8 @@ import type { ExperimentConfig } from '../engine/experiment/config';
 import type {
   AttackResult,
   DataSummary,
+  DecreeResult,
+  DecreeStageProgress,
   DisentangleResult,
   EvalProgress,
   ExportedFile,
@@ -81,6 +83,8 @@ export interface JobMap {
   zeroShot: ExperimentJob<ZeroShotResult>;
   /** Poisoned fine-tuning → θ_b (optionally also the clean fine-tuning baseline). */
   attack: { params: { config: ExperimentConfig; cleanBaseline: boolean }; result: AttackResult; progress: TrainProgress; partial: never };
+  /** TBAR+DECREE (§6): invert a trigger from θ_b (and θ_pre) and infer its target; the forget set's from then on. */
+  decree: ExperimentJob<DecreeResult, DecreeStageProgress>;
   /** Fine-tune θ_b on the forget set → θ_{b+t}; τ̂_t = θ_{b+t} − θ_b (eq. 4). */
   tbar: ExperimentJob<TbarResult, TrainProgress>;
   /** θ_b − α·τ̂_t over config.sweep.alphas (eq. 5); one partial per α. */
