@@ -329,6 +329,41 @@ export async function crashRestartsTheEngine({ page, baseUrl }) {
 }
 
 /** A bad link gives a banner and the defaults; settings go to the URL; presenter mode is in the URL too. */
+/**
+ * TBAR+DECREE (§6) on the mock engine: choosing "reverse-engineered by DECREE" for the forget set puts
+ * it in the link and switches α to the attack-agnostic rule; "Remove the backdoor" then runs DECREE
+ * before TBAR; the Unlearn panel shows the inverted stamp, its size against θ_pre's and the class it
+ * steers to, and the sweep plots the proxy ASR beside the real one. A reload keeps it all.
+ */
+export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
+  await openLab(page, baseUrl, '?mock=1&backend=wasm');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  await page.getByTestId('unlearn-settings').locator('summary').click();
+  await page.getByTestId('forget-trigger').selectOption('decree');
+  await page.waitForFunction(() => /c=/.test(location.search));
+  const cfg = await lab(page, () => globalThis.__tbarLab.useLab.getState().config);
+  assert.equal(cfg.forget.trigger, 'decree');
+  assert.equal(cfg.sweep.rule, 'agnostic', 'DECREE comes with the attack-agnostic α rule');
+  assert.equal(await page.getByTestId('decree-card').getAttribute('data-state'), 'empty');
+
+  await page.getByTestId('run-unlearn').click();
+  await waitAttr(page, 'panel-unlearn', 'data-status', (v) => v === 'done' || v === 'error');
+  assert.equal(await attr(page, 'panel-unlearn', 'data-status'), 'done');
+  assert.equal(await attr(page, 'decree-card', 'data-state'), 'done');
+  const run = await lab(page, () => globalThis.__tbarLab.useLab.getState().current);
+  assert.ok(run.decree, 'the run holds the DECREE result');
+  assert.equal(+(await attr(page, 'decree-card', 'data-target')), run.decree.inference.target);
+  assert.match(await page.getByTestId('decree-target').textContent(), /circle/);
+  assert.match(await page.getByTestId('decree-pl1').textContent(), /6\.1%.*θ_pre needs 14\.2%/s);
+  assert.ok(run.sweep.points.every((p) => typeof p.proxyAsr === 'number'), 'every sweep point has its proxy ASR');
+  assert.ok(await page.getByTestId('sweep-card').locator('text=/proxy ASR/').count(), 'the sweep legend names the proxy ASR');
+  await page.getByTestId('panel-unlearn').screenshot({ path: path.join(SHOTS, 'lab--decree.png') });
+
+  await page.reload();
+  await waitAttr(page, 'decree-card', 'data-state', (v) => v === 'done', 30_000);
+  assert.equal(await page.getByTestId('forget-trigger').inputValue(), 'decree', 'the link kept the DECREE forget set');
+}
+
 export async function urlStateAndPresenter({ page, baseUrl, context, screenshot }) {
   await openLab(page, baseUrl, '?mock=1&seed=abc&trigger=laser&c=zzzz');
   await page.getByTestId('url-banner').waitFor();

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkConfig } from '../src/app/configCheck';
-import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, TRIGGER_KINDS } from '../src/app/defaults';
+import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, TRIGGER_KINDS } from '../src/app/defaults';
 import { decodeUrlState, encodeUrlState, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
-import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
+import { defaultExperimentConfig as engineDefaults, MICRO_DECREE as ENGINE_MICRO_DECREE } from '../src/engine/experiment/defaults';
 
 const state = (config: ExperimentConfig, extra: Partial<UrlState> = {}): UrlState => ({
   config,
@@ -39,6 +39,7 @@ function painted(n: number, colours: number, seed = 1) {
 describe('app defaults', () => {
   it('restate the engine trigger defaults exactly (the UI thread cannot import tfjs)', () => {
     for (const kind of TRIGGER_KINDS) expect(defaultTrigger(kind, 7)).toEqual(defaultTriggerConfig(kind, 7));
+    expect(MICRO_DECREE).toEqual(ENGINE_MICRO_DECREE);
   });
 
   it('are a valid config that checks clean', () => {
@@ -149,6 +150,25 @@ describe('URL state', () => {
       expect(dec.problems.join(' '), search).toMatch(re);
       expect(dec.state.config, search).toEqual(defaultExperimentConfig());
     }
+  });
+
+  it('round-trips a TBAR+DECREE forget set; a bad one is named and dropped', async () => {
+    const c = defaultExperimentConfig();
+    c.forget = { trigger: 'decree', decree: { ...MICRO_DECREE, steps: 120, restarts: 2, lr: 0.05, baseline: false } };
+    c.sweep = { ...c.sweep, rule: 'agnostic' };
+    const s = state(c);
+    const { enc, dec } = await roundTrip(s);
+    expect(dec.problems).toEqual([]);
+    expect(canonicalJson(dec.state)).toBe(canonicalJson(s));
+    expect(enc.search.length).toBeLessThan(400);
+    const bad = 'j' + Buffer.from(JSON.stringify({ forget: { trigger: 'guess', decree: { steps: 5 } } })).toString('base64url');
+    const d2 = await decodeUrlState(`c=${bad}`);
+    expect(d2.state.config.forget).toBeUndefined();
+    expect(d2.problems.join('\n')).toMatch(/forget-set trigger "guess"/);
+    const badSteps = 'j' + Buffer.from(JSON.stringify({ forget: { trigger: 'decree', decree: { ...MICRO_DECREE, steps: 0 } } })).toString('base64url');
+    const d3 = await decodeUrlState(`c=${badSteps}`);
+    expect(d3.state.config.forget).toEqual({ trigger: 'decree', decree: MICRO_DECREE });
+    expect(d3.problems.join('\n')).toMatch(/forget\.decree\.steps 0/);
   });
 
   it('a blob with bad fields keeps the good ones and names the bad ones', async () => {

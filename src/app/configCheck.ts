@@ -5,7 +5,7 @@
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type ModelSource, type DataSource } from '../engine/experiment/config';
 import type { PatchPosition, TriggerConfig, TriggerKind } from '../engine/triggers/types';
-import { base64ToBytes, defaultExperimentConfig, defaultTrigger, PAINTED_MAX_SIDE, TRIGGER_KINDS } from './defaults';
+import { base64ToBytes, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, PAINTED_MAX_SIDE, TRIGGER_KINDS } from './defaults';
 import { ALL_NUMBER_FIELDS, checkNumber, getPath, setPath } from './params';
 
 export interface Checked {
@@ -155,10 +155,16 @@ export function checkConfig(raw: unknown): Checked {
     problems.push(`settings version ${show(raw.version)} is not ${EXPERIMENT_CONFIG_VERSION}: read what could be read`);
   }
   let c: ExperimentConfig = d;
+  // The forget set's trigger first: DECREE's number fields below only exist when it is 'decree'.
+  const forget = getPath(raw, 'forget.trigger');
+  if (forget === 'decree') {
+    const baseline = getPath(raw, 'forget.decree.baseline');
+    c = { ...c, forget: { trigger: 'decree', decree: { ...MICRO_DECREE, ...(typeof baseline === 'boolean' && { baseline }) } } };
+  } else if (forget !== undefined && forget !== 'known') problems.push(`forget-set trigger ${show(forget)}: must be 'known' or 'decree'`);
 
   for (const f of ALL_NUMBER_FIELDS) {
     const v = getPath(raw, f.path);
-    if (v === undefined) continue;
+    if (v === undefined || (f.path.startsWith('forget.') && !c.forget)) continue;
     const why = checkNumber(f, v);
     if (why) problems.push(`${f.path} ${show(v)}: ${why.toLowerCase()}`);
     else c = setPath(c, f.path, v);

@@ -24,6 +24,7 @@ export function runJson(run: RunRecord): string {
       data: run.data,
       zeroShot: run.zeroShot,
       attack: run.attack,
+      decree: run.decree,
       tbar: run.tbar,
       sweep: run.sweep,
       disentangle: run.disentangle,
@@ -41,8 +42,10 @@ const csvRow = (cells: (string | number | boolean | null | undefined)[]) =>
 export function runCsv(run: RunRecord, what: 'sweep-csv' | 'xi-csv' | 'epochs-csv'): string {
   const rows: string[] = [];
   if (what === 'sweep-csv') {
-    rows.push(csvRow(['alpha', 'val_ca', 'val_asr', 'selected']));
-    for (const p of run.sweepPoints) rows.push(csvRow([p.alpha, p.val.ca, p.val.asr, run.sweep?.alpha === p.alpha]));
+    // TBAR+DECREE: the proxy ASR (the inverted stamp's, which the rule read) as a last column.
+    const proxy = run.sweepPoints.some((p) => p.proxyAsr !== undefined);
+    rows.push(csvRow(['alpha', 'val_ca', 'val_asr', 'selected', ...(proxy ? ['val_proxy_asr'] : [])]));
+    for (const p of run.sweepPoints) rows.push(csvRow([p.alpha, p.val.ca, p.val.asr, run.sweep?.alpha === p.alpha, ...(proxy ? [p.proxyAsr ?? ''] : [])]));
   } else if (what === 'xi-csv') {
     rows.push(csvRow(['level', 'alpha_c', 'alpha_t', 'xi', 'clean', 'triggered']));
     for (const c of run.xiCells) rows.push(csvRow([c.level, c.alphaC, c.alphaT, c.xi, c.clean, c.triggered]));

@@ -168,6 +168,54 @@ export const SWEEP_FIELDS: NumberField[] = [
   },
 ];
 
+/** TBAR+DECREE (§6): the trigger inversion's knobs (appendix A.3.5). */
+export const DECREE_FIELDS: NumberField[] = [
+  {
+    path: 'forget.decree.steps',
+    label: 'DECREE steps',
+    help: 'Optimisation steps of the stamp (mask + pattern) per run. The lab: 300 on the micro CLIP.',
+    min: 1,
+    max: 100000,
+    step: 10,
+    integer: true,
+  },
+  {
+    path: 'forget.decree.restarts',
+    label: 'Restarts',
+    help: 'Runs from new random stamps; the smallest stamp wins (one run can settle on a natural shortcut). The lab: 3.',
+    min: 1,
+    max: 100,
+    step: 1,
+    integer: true,
+  },
+  {
+    path: 'forget.decree.images',
+    label: 'Clean images',
+    help: "The defender's clean images DECREE optimises on and probes with (from the forget split, without the trigger).",
+    min: 2,
+    max: 100000,
+    step: 1,
+    integer: true,
+  },
+  {
+    path: 'forget.decree.simThreshold',
+    label: 'Similarity target',
+    help: 'Mean cosine similarity the stamped images\' embeddings must reach before the stamp is shrunk. The lab: 0.95.',
+    min: 0.01,
+    max: 0.999,
+    step: 0.01,
+  },
+];
+
+/** DECREE's optimiser and cost schedule: not in the form (the micro CLIP's values work), but a link or an imported JSON may set them. */
+const DECREE_EXPERT_FIELDS: NumberField[] = [
+  { path: 'forget.decree.batchSize', label: 'DECREE batch', help: 'Clean images per DECREE step.', min: 2, max: 65536, step: 1, integer: true },
+  { path: 'forget.decree.lr', label: 'DECREE learning rate', help: 'Adam step size on the stamp (Neural Cleanse: 0.1).', min: 1e-6, max: 10, step: 0.01, sci: true },
+  { path: 'forget.decree.initCost', label: 'Initial cost', help: 'λ on the mask size once the similarity target is first held.', min: 1e-9, max: 1000, step: 0.01, sci: true },
+  { path: 'forget.decree.costMultiplier', label: 'Cost multiplier', help: 'λ × this after `patience` steps above the target, ÷ this^1.5 below.', min: 1.0001, max: 100, step: 0.1 },
+  { path: 'forget.decree.patience', label: 'Patience', help: 'Steps above / below the similarity target before λ changes.', min: 1, max: 100000, step: 1, integer: true },
+];
+
 export const DISENTANGLE_FIELDS: NumberField[] = [
   {
     path: 'disentangle.samples',
@@ -197,6 +245,8 @@ export const ALL_NUMBER_FIELDS: NumberField[] = [
   ...TBAR_FIELDS,
   ...SPLIT_FIELDS,
   ...SWEEP_FIELDS,
+  ...DECREE_FIELDS,
+  ...DECREE_EXPERT_FIELDS,
   ...DISENTANGLE_FIELDS,
   ...GA_FIELDS,
 ];

@@ -3,21 +3,22 @@
  * it reads (its key: a stage whose key changed since it ran is stale), and how its progress reads.
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
-import type { EvalProgress, TrainProgress } from '../engine/experiment/results';
+import type { DecreeStageProgress, EvalProgress, TrainProgress } from '../engine/experiment/results';
 import type { JobName, LoadProgress } from '../worker/protocol';
 import { canonicalJson } from './configCheck';
 import { fmtBytes, fmtRate } from './format';
 
-export type StageId = 'model' | 'data' | 'zeroShot' | 'attack' | 'tbar' | 'sweep' | 'disentangle' | 'ga';
+export type StageId = 'model' | 'data' | 'zeroShot' | 'attack' | 'decree' | 'tbar' | 'sweep' | 'disentangle' | 'ga';
 
 /** Run order of "Run everything". */
-export const STAGES: readonly StageId[] = ['model', 'data', 'zeroShot', 'attack', 'tbar', 'sweep', 'disentangle', 'ga'];
+export const STAGES: readonly StageId[] = ['model', 'data', 'zeroShot', 'attack', 'decree', 'tbar', 'sweep', 'disentangle', 'ga'];
 
 export const STAGE_JOB = {
   model: 'loadModel',
   data: 'loadData',
   zeroShot: 'zeroShot',
   attack: 'attack',
+  decree: 'decree',
   tbar: 'tbar',
   sweep: 'sweep',
   disentangle: 'disentangle',
@@ -29,6 +30,7 @@ export const STAGE_LABEL: Record<StageId, string> = {
   data: 'Load data',
   zeroShot: 'Zero-shot score',
   attack: 'Backdoor attack',
+  decree: 'DECREE trigger inversion',
   tbar: 'TBAR fine-tune',
   sweep: 'α sweep',
   disentangle: 'Disentanglement map',
@@ -41,11 +43,20 @@ export const STAGE_DEPS: Record<StageId, readonly StageId[]> = {
   data: [],
   zeroShot: ['model', 'data'],
   attack: ['model', 'data'],
-  tbar: ['attack'],
+  decree: ['attack'],
+  tbar: ['attack', 'decree'],
   sweep: ['tbar'],
   disentangle: ['sweep'],
-  ga: ['attack'],
+  ga: ['attack', 'decree'],
 };
+
+/**
+ * Whether a stage takes part under this config: DECREE only when the forget set's trigger is
+ * reverse-engineered (TBAR+DECREE, §6); every other stage always.
+ */
+export function stageApplies(stage: StageId, c: ExperimentConfig): boolean {
+  return stage !== 'decree' || c.forget?.trigger === 'decree';
+}
 
 /** Stages that need `stage`, directly or not. */
 export function dependents(stage: StageId): StageId[] {
@@ -70,12 +81,14 @@ export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): s
   const model = { model: c.model, templates: c.templates, data: c.data };
   const data = { data: c.data, seed: c.seed, splits: c.splits };
   const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, clean: x.cleanBaseline };
-  const tbar = { ...attack, tbar: c.tbar };
+  const decree = { ...attack, forget: c.forget ?? { trigger: 'known' } };
+  const tbar = { ...decree, tbar: c.tbar };
   const parts: Record<StageId, unknown> = {
     model,
     data,
     zeroShot: { ...model, ...data, trigger: c.trigger, target: c.attack.target },
     attack,
+    decree,
     tbar,
     sweep: { ...tbar, sweep: c.sweep },
     disentangle: { ...tbar, sweep: c.sweep, disentangle: c.disentangle },
@@ -107,6 +120,16 @@ export function trainProgressView(p: TrainProgress, epochs: number): ProgressVie
     label: `${p.stage === 'clean' ? 'Clean baseline · ' : ''}epoch ${Math.min(p.epoch + 1, epochs)} of ${epochs} · step ${p.step} of ${p.totalSteps}`,
     etaMs: p.etaMs,
     detail: `loss ${p.loss.toFixed(3)} · ${fmtRate(p.imagesPerSec)} images/s`,
+  };
+}
+
+export function decreeProgressView(p: DecreeStageProgress): ProgressView {
+  const runs = p.restarts > 1 ? ` · run ${p.restart + 1} of ${p.restarts}` : '';
+  return {
+    fraction: (p.restart * p.steps + p.step) / (p.restarts * p.steps),
+    label: `${p.phase === 'backdoored' ? 'Inverting θ_b' : 'Inverting θ_pre (baseline)'}${runs} · step ${p.step} of ${p.steps}`,
+    etaMs: p.etaMs,
+    detail: `similarity ${p.similarity.toFixed(3)} · stamp ${(100 * p.pl1).toFixed(1)}% of the image`,
   };
 }
 

@@ -6,6 +6,7 @@ import type { ExperimentConfig } from '../engine/experiment/config';
 import type {
   AttackResult,
   DataSummary,
+  DecreeResult,
   DisentangleResult,
   GaPoint,
   GaResult,
@@ -32,6 +33,8 @@ export interface RunRecord {
   data: DataSummary | null;
   zeroShot: ZeroShotResult | null;
   attack: AttackResult | null;
+  /** TBAR+DECREE only (config.forget.trigger = 'decree'). */
+  decree: DecreeResult | null;
   tbar: TbarResult | null;
   sweep: SweepResult | null;
   disentangle: DisentangleResult | null;
@@ -58,6 +61,7 @@ export function newRun(config: ExperimentConfig, cleanBaseline: boolean, backend
     data: null,
     zeroShot: null,
     attack: null,
+    decree: null,
     tbar: null,
     sweep: null,
     disentangle: null,
@@ -76,6 +80,7 @@ export const STAGE_RESULT: Record<StageId, keyof RunRecord> = {
   data: 'data',
   zeroShot: 'zeroShot',
   attack: 'attack',
+  decree: 'decree',
   tbar: 'tbar',
   sweep: 'sweep',
   disentangle: 'disentangle',

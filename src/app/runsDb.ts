@@ -44,7 +44,8 @@ function tx<T>(mode: IDBTransactionMode, body: (s: IDBObjectStore) => IDBRequest
 /** All stored runs, newest first. */
 export async function loadRuns(): Promise<RunRecord[]> {
   const all = (await tx<RunRecord[]>('readonly', (s) => s.getAll())) ?? [];
-  return all.sort((a, b) => b.createdAt - a.createdAt);
+  // Runs stored before DECREE existed have no `decree` field.
+  return all.map((r) => ({ ...r, decree: r.decree ?? null })).sort((a, b) => b.createdAt - a.createdAt);
 }
 
 export async function saveRun(run: RunRecord): Promise<void> {

@@ -2,7 +2,7 @@
  * Derived views of the store for the panels (pure functions of LabState, so components stay dumb).
  */
 import type { UserError } from './errors';
-import { STAGE_LABEL, type ProgressView, type StageId } from './pipeline';
+import { STAGE_LABEL, stageApplies, type ProgressView, type StageId } from './pipeline';
 import { stageStale, type LabState, type StageStatus } from './store';
 
 export type PanelId = 'model' | 'data' | 'trigger' | 'attack' | 'unlearn' | 'results';
@@ -21,7 +21,7 @@ export const PANEL_STAGES: Record<PanelId, StageId[]> = {
   data: ['data'],
   trigger: [],
   attack: ['zeroShot', 'attack'],
-  unlearn: ['tbar', 'sweep'],
+  unlearn: ['decree', 'tbar', 'sweep'],
   results: ['disentangle', 'ga'],
 };
 
@@ -61,7 +61,7 @@ export function panelStatus(s: LabState, id: PanelId): PanelStatus {
     const label = status === 'running' ? 'Updating preview' : status === 'error' ? 'Preview failed' : status === 'done' ? 'Ready' : 'Needs the data';
     return { status, stage: null, progress: null, error: p.error, stale: false, label };
   }
-  return combine(s, PANEL_STAGES[id]);
+  return combine(s, PANEL_STAGES[id].filter((x) => stageApplies(x, s.config)));
 }
 
 /** Class name of index i, from the loaded data or the run's. */

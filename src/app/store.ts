@@ -9,6 +9,7 @@ import type { BackendRequest } from '../engine/backendRequest';
 import type { ExperimentConfig } from '../engine/experiment/config';
 import type {
   DataSummary,
+  DecreeStageProgress,
   GaPoint,
   ModelSummary,
   SamplePredictions,
@@ -25,7 +26,7 @@ import type { EvalProgress } from '../engine/experiment/results';
 import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
-import { defaultExperimentConfig, defaultTrigger } from './defaults';
+import { defaultExperimentConfig, defaultTrigger, MICRO_DECREE } from './defaults';
 import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
 import { gpuMemoryBytes } from './env';
 import { toUserError, type UserError } from './errors';
@@ -35,9 +36,11 @@ import {
   STAGES,
   STAGE_JOB,
   STAGE_LABEL,
+  decreeProgressView,
   dependents,
   evalProgressView,
   loadProgressView,
+  stageApplies,
   stageKey,
   trainProgressView,
   upstream,
@@ -69,7 +72,7 @@ export interface Async<T> {
 
 type TrainStage = 'attack' | 'tbar' | 'ga';
 const TRAIN_STAGES: readonly StageId[] = ['attack', 'tbar', 'ga'];
-const RESULT_STAGES: readonly StageId[] = ['zeroShot', 'attack', 'tbar', 'sweep', 'disentangle', 'ga'];
+const RESULT_STAGES: readonly StageId[] = ['zeroShot', 'attack', 'decree', 'tbar', 'sweep', 'disentangle', 'ga'];
 
 export interface LabState {
   // ---- engine
@@ -123,6 +126,8 @@ export interface LabState {
   setDataFiles(files: File[]): void;
   setField(path: string, value: unknown): void;
   setTriggerKind(kind: TriggerKind): void;
+  /** The forget set's trigger: the attack's (known) or DECREE's inversion (§6, with the attack-agnostic α rule). */
+  setForgetTrigger(kind: 'known' | 'decree'): void;
   setTriggerParams(patch: Partial<TriggerConfig['params']>): void;
   setPresenter(on: boolean): void;
   setScrubAlpha(alpha: number | null): void;
@@ -241,7 +246,7 @@ function persist(run: RunRecord) {
 function stagesFromRun(run: RunRecord, loadedFrom: Record<StageId, StageState>): Record<StageId, StageState> {
   return allStages((id) => {
     if (id === 'model' || id === 'data') return loadedFrom[id];
-    const has = run[id] !== null;
+    const has = run[id] != null;
     return has
       ? { ...idleStage(), status: 'done', key: stageKey(id, run.config, { cleanBaseline: run.cleanBaseline }) }
       : idleStage();
@@ -300,7 +305,7 @@ function plan(s: LabState, targets: StageId[], force: StageId[]): StageId[] {
   for (const t of targets) [t, ...upstream(t)].forEach((x) => needed.add(x));
   const out: StageId[] = [];
   for (const id of STAGES) {
-    if (!needed.has(id)) continue;
+    if (!needed.has(id) || !stageApplies(id, s.config)) continue;
     const depRuns = upstream(id).some((d) => out.includes(d));
     if (force.includes(id) || depRuns || !stageReady(s, id)) out.push(id);
   }
@@ -358,6 +363,8 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
       }
     } else if (id === 'model' || id === 'data') {
       pending.progress.set(id, loadProgressView(p as LoadProgress));
+    } else if (id === 'decree') {
+      pending.progress.set(id, decreeProgressView(p as DecreeStageProgress));
     } else {
       pending.progress.set(id, evalProgressView(p as EvalProgress, startedAt, performance.now()));
     }
@@ -571,6 +578,18 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   setField(path, value) {
     get().setConfig((c) => setPath(c, path, value));
+  },
+
+  setForgetTrigger(kind) {
+    get().setConfig((c) => {
+      if (kind === 'known') {
+        const { forget: _, ...rest } = c;
+        return rest;
+      }
+      if (c.forget?.trigger === 'decree') return c;
+      const images = Math.min(MICRO_DECREE.images, c.splits.forget);
+      return { ...c, forget: { trigger: 'decree', decree: { ...MICRO_DECREE, images } }, sweep: { ...c.sweep, rule: 'agnostic' } };
+    });
   },
 
   setTriggerKind(kind) {

@@ -26,7 +26,8 @@ function edgeLabel(value: string, at: number, domain: [number, number], style: {
 /**
  * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
  * the sweep streams them. Vertical lines: the selected α (and the α the scrubber shows); horizontal:
- * the backdoored and zero-shot CA.
+ * the backdoored and zero-shot CA. TBAR+DECREE (§6) adds the proxy ASR — the inverted stamp's, which
+ * the attack-agnostic rule reads — dotted beside the true ASR the defence could not measure.
  */
 export function SweepChart({ height = 280 }: { height?: number }) {
   const { points, sweep, alphas, backdooredCa, zeroShotCa, shown } = useLab(
@@ -40,17 +41,22 @@ export function SweepChart({ height = 280 }: { height?: number }) {
     })),
   );
   const data = useMemo(
-    () => [...points].sort((a, b) => a.alpha - b.alpha).map((p) => ({ alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100 })),
+    () =>
+      [...points]
+        .sort((a, b) => a.alpha - b.alpha)
+        .map((p) => ({ alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100, ...(p.proxyAsr !== undefined && { proxy: p.proxyAsr * 100 }) })),
     [points],
   );
+  const hasProxy = points.some((p) => p.proxyAsr !== undefined);
   const fs = useChartFont();
   const selected = sweep?.alpha ?? null;
   const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
   const ticks = useMemo(() => Array.from({ length: 6 }, (_, i) => +(domain[0] + ((domain[1] - domain[0]) * i) / 5).toFixed(3)), [domain[0], domain[1]]);
   const legend: LegendItem[] = [
     { label: 'CA (clean accuracy)', colour: C.ca, marker: 'dot' },
-    { label: 'ASR (attack success)', colour: C.asr, dash: '7 4', marker: 'ring' },
+    { label: hasProxy ? 'ASR of the real trigger' : 'ASR (attack success)', colour: C.asr, dash: '7 4', marker: 'ring' },
   ];
+  if (hasProxy) legend.push({ label: 'proxy ASR (DECREE stamp, picks α)', colour: C.proxy, dash: '2 3', marker: 'dot' });
   if (backdooredCa !== null) legend.push({ label: `backdoored CA ${pct(backdooredCa)}`, colour: C.ca, dash: '2 4', width: 1.6 });
   if (zeroShotCa !== null) legend.push({ label: `zero-shot CA ${pct(zeroShotCa)}`, colour: C.ref, dash: '2 4', width: 1.6 });
   return (
@@ -92,8 +98,12 @@ export function SweepChart({ height = 280 }: { height?: number }) {
           )}
           <Line name="CA (clean accuracy)" type="monotone" dataKey="ca" stroke={C.ca} strokeWidth={2.4}
             dot={{ r: 3, fill: C.ca, strokeWidth: 0 }} isAnimationActive={false} />
-          <Line name="ASR (attack success)" type="monotone" dataKey="asr" stroke={C.asr} strokeWidth={2.4} strokeDasharray="7 4"
+          <Line name={hasProxy ? 'ASR of the real trigger' : 'ASR (attack success)'} type="monotone" dataKey="asr" stroke={C.asr} strokeWidth={2.4} strokeDasharray="7 4"
             dot={{ r: 3.5, fill: '#fff', stroke: C.asr, strokeWidth: 1.8 }} legendType="plainline" isAnimationActive={false} />
+          {hasProxy && (
+            <Line name="proxy ASR (DECREE stamp)" type="monotone" dataKey="proxy" stroke={C.proxy} strokeWidth={2} strokeDasharray="2 3"
+              dot={{ r: 2.5, fill: C.proxy, strokeWidth: 0 }} isAnimationActive={false} />
+          )}
         </ComposedChart>
       </ResponsiveContainer>
     </div>

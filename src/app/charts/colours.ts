@@ -7,6 +7,8 @@ export const C = {
   asr: '#D55E00',
   tbar: '#009E73',
   ga: '#CC79A7',
+  /** TBAR+DECREE's proxy ASR: Okabe–Ito orange, beside the true ASR's vermillion (dotted, not dashed). */
+  proxy: '#E69F00',
   ink: '#1b2130',
   muted: '#6b7486',
   grid: '#e5e8ef',

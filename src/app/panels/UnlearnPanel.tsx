@@ -4,7 +4,7 @@ import { LossChart } from '../charts/LossChart';
 import { SweepChart } from '../charts/SweepChart';
 import { C } from '../charts/colours';
 import { fmtAlpha, fmtRate, fmtSci, pct } from '../format';
-import { SWEEP_FIELDS, TBAR_FIELDS } from '../params';
+import { DECREE_FIELDS, SWEEP_FIELDS, TBAR_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
 import { FieldGrid, Settings, Stat } from '../ui/Fields';
@@ -12,12 +12,15 @@ import { Panel } from '../ui/Panel';
 import { AlphaGridFields } from './AlphaGrid';
 import { AlphaScrubber } from './Predictions';
 import { BatchPlan } from './BatchPlan';
+import { DecreeCard } from './DecreeCard';
 import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
 export function UnlearnPanel() {
-  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter } = useLab(
+  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, inferred } = useLab(
     useShallow((s) => ({
+      decree: s.config.forget?.trigger === 'decree',
+      inferred: s.current.decree ? className(s, s.current.decree.inference.target) : null,
       tbar: s.current.tbar,
       sweep: s.current.sweep,
       cfg: s.config.tbar,
@@ -32,16 +35,33 @@ export function UnlearnPanel() {
     })),
   );
   const setField = useLab((s) => s.setField);
+  const setForgetTrigger = useLab((s) => s.setForgetTrigger);
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="unlearn" onRetry={() => run(['tbar', 'sweep'])}
       actions={<StageButtons stages={['tbar', 'sweep']} label="Remove the backdoor" redoLabel="Unlearn again" testId="run-unlearn" />}>
-      <p className="lede">
-        Fine-tune θ_b on {forget} triggered images labelled <b>{target}</b> → θ_b+t. The difference is the trigger vector τ̂_t = θ_b+t − θ_b
-        (eq. 4); subtracting it, θ̂_c = θ_b − α·τ̂_t (eq. 5), removes the backdoor.
-      </p>
-      <Settings summary={`forget ${forget} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · ${rule === 'known-trigger' ? 'known trigger' : 'attack-agnostic'} α`} testId="unlearn-settings">
+      {decree ? (
+        <p className="lede">
+          The defence does not know the attack (§6). DECREE reverse-engineers a trigger from θ_b; fine-tune θ_b on {forget} clean images stamped
+          with it and labelled with the class it steers to{inferred ? <> (<b>{inferred}</b>)</> : ''} → θ_b+t. Subtracting τ̂_t = θ_b+t − θ_b,
+          θ̂_c = θ_b − α·τ̂_t (eq. 5), with α raised until the stamp no longer works.
+        </p>
+      ) : (
+        <p className="lede">
+          Fine-tune θ_b on {forget} triggered images labelled <b>{target}</b> → θ_b+t. The difference is the trigger vector τ̂_t = θ_b+t − θ_b
+          (eq. 4); subtracting it, θ̂_c = θ_b − α·τ̂_t (eq. 5), removes the backdoor.
+        </p>
+      )}
+      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · ${rule === 'known-trigger' ? 'known trigger' : 'attack-agnostic'} α`} testId="unlearn-settings">
         <fieldset className="plain" disabled={busy}>
+          <label className="field">
+            <span className="field-label">Forget-set trigger</span>
+            <select value={decree ? 'decree' : 'known'} onChange={(e) => setForgetTrigger(e.target.value as 'known' | 'decree')} data-testid="forget-trigger">
+              <option value="known">The attack's trigger (known)</option>
+              <option value="decree">Reverse-engineered by DECREE (§6: attack unknown)</option>
+            </select>
+          </label>
+          {decree && <FieldGrid fields={DECREE_FIELDS} />}
           <FieldGrid fields={TBAR_FIELDS} />
           <h4 className="settings-h">Choosing α</h4>
           <AlphaGridFields />
@@ -56,6 +76,7 @@ export function UnlearnPanel() {
         </fieldset>
       </Settings>
       <BatchPlan stage="tbar" />
+      {decree && <DecreeCard />}
 
       <div className="cols cols-wide-left">
         <div className="col">
