@@ -9,9 +9,9 @@ import { WorkerClient, isCancelled } from '../src/worker/client';
 import { serve } from '../src/worker/host';
 import { createHandlers } from '../src/worker/jobs';
 import { JobError } from '../src/worker/protocol';
-import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { defaultExperimentConfig, MICRO_DECREE } from '../src/engine/experiment/defaults';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
-import type { GaPoint, SweepPoint, TrainProgress, XiCell } from '../src/engine/experiment/results';
+import type { DecreeStageProgress, GaPoint, SweepPoint, TrainProgress, XiCell } from '../src/engine/experiment/results';
 import { parseSafetensors, readSafetensorsHeader } from '../src/engine/io/safetensors';
 import { ExperimentSession } from '../src/engine/experiment/session';
 import { tinyClipFiles } from './util/tinyClip';
@@ -99,6 +99,23 @@ describe('experiment jobs over the worker protocol', () => {
     const ps = await client.run('predictSamples', { config: c, alpha: s.alpha, count: 5 });
     expect(ps.cleanPred.length).toBe(5);
     expect(ps.triggered.labels.every((l) => l !== c.attack.target)).toBe(true);
+  });
+
+  it('decree (TBAR+DECREE) streams a progress per step of each run, then TBAR and the sweep use its stamp', async () => {
+    const c: ExperimentConfig = { ...config(), forget: { trigger: 'decree', decree: { ...MICRO_DECREE, images: 16, steps: 5, batchSize: 8, restarts: 1, baseline: false } } };
+    c.sweep = { ...c.sweep, rule: 'agnostic' };
+    const seen: DecreeStageProgress[] = [];
+    const d = await client.run('decree', { config: c }, { onProgress: (p) => seen.push(p) });
+    expect(seen.map((p) => `${p.phase} ${p.step}/${p.steps}`)).toEqual([1, 2, 3, 4, 5].map((k) => `backdoored ${k}/5`));
+    expect(seen[4].etaMs).toBe(0);
+    expect(d.clean).toBeUndefined();
+    expect(d.trigger.kind).toBe('painted');
+    await client.run('tbar', { config: c });
+    const s = await client.run('sweep', { config: c });
+    expect(s.points.every((p) => p.proxyAsr !== undefined)).toBe(true);
+    // back to the known-trigger τ̂_t and sweep the next tests export
+    await client.run('tbar', { config: config() });
+    await client.run('sweep', { config: config() });
   });
 
   it('exportWeights: HF-layout safetensors with the config in __metadata__', async () => {
