@@ -11,6 +11,7 @@ import { ROOT } from './lib.mjs';
 
 export const timeouts = {
   mockFullFlow: 60_000,
+  decreeOnTheRealEngine: 240_000,
   realEngineFullFlow: 420_000,
   webgpuSmokeRun: 480_000,
   hubModelAndCifarFromTheLab: 240_000,
@@ -362,6 +363,28 @@ export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
   await page.reload();
   await waitAttr(page, 'decree-card', 'data-state', (v) => v === 'done', 30_000);
   assert.equal(await page.getByTestId('forget-trigger').inputValue(), 'decree', 'the link kept the DECREE forget set');
+}
+
+/**
+ * The same on the real engine (wasm, the built-in micro CLIP, SIG at the effect tests' sizes) with a
+ * short inversion (40 steps, one run, no baseline): the worker's decree job in Chromium, its stamp
+ * feeding TBAR and the proxy ASR the sweep. The method's numbers: tests/tbar.decree.test.ts.
+ */
+export async function decreeOnTheRealEngine({ page, baseUrl, log }) {
+  const t0 = Date.now();
+  const decree = { images: 100, steps: 40, batchSize: 32, lr: 0.1, simThreshold: 0.95, initCost: 0.1, costMultiplier: 1.5, patience: 10, restarts: 1, baseline: false };
+  await openLab(page, baseUrl, `?backend=wasm&trigger=sig&${blob({ ...REAL_FLOW, forget: { trigger: 'decree', decree }, sweep: { ...REAL_FLOW.sweep, rule: 'agnostic' } })}`);
+  await linkWasRead(page);
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  await page.getByTestId('run-unlearn').click();
+  await waitAttr(page, 'panel-unlearn', 'data-status', (v) => v === 'done' || v === 'error', timeouts.decreeOnTheRealEngine - 40_000);
+  assert.equal(await attr(page, 'panel-unlearn', 'data-status'), 'done');
+  assert.equal(await attr(page, 'decree-card', 'data-state'), 'done');
+  const run = await lab(page, () => globalThis.__tbarLab.useLab.getState().current);
+  assert.equal(run.decree.backdoored.curve.length, 40, 'a similarity/PL1 point per DECREE step');
+  assert.ok(run.sweep.points.every((p) => typeof p.proxyAsr === 'number'), 'the sweep scored the stamp');
+  log(`DECREE on θ_b: PL1 ${(run.decree.backdoored.pl1 * 100).toFixed(1)}%, steers to class ${run.decree.inference.target}; ` +
+    `α ${run.sweep.alpha}: test CA ${(run.sweep.test.ca * 100).toFixed(1)}% ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored ${(run.attack.test.asr * 100).toFixed(1)}%) · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 export async function urlStateAndPresenter({ page, baseUrl, context, screenshot }) {
