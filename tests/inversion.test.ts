@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { ClipModel, l2Normalize } from '../src/engine/clip/model';
+import { ClipModel, l2Normalize, withFrozenWeights } from '../src/engine/clip/model';
 import { parseClipConfig } from '../src/engine/clip/config';
 import { normalize } from '../src/engine/clip/preprocess';
 import { rawBatch, range } from '../src/engine/data/batches';
@@ -43,6 +43,24 @@ describe('meanPairwiseCosine', () => {
     const s = meanPairwiseCosine(tf.tensor2d([1, 0, 0, 1, 1, 0], [3, 2]));
     expect((await s.data())[0]).toBeCloseTo(1 / 3, 6);
     s.dispose();
+  });
+});
+
+describe('withFrozenWeights', () => {
+  it('gives the same embeddings and the same gradient w.r.t. the input', async () => {
+    const model = ClipModel.random(cfg, 2);
+    const x = tf.variable(tf.tensor4d(new Rng(4).normalArray(3 * S * S * 3), [3, S, S, 3]), true, 'frozen-test-x');
+    const f = () => tf.sum(tf.mul(model.encodeImage(x as unknown as tf.Tensor4D), tf.range(0, 8).reshape([1, 8]))) as tf.Scalar;
+    const plain = tf.variableGrads(f, [x]);
+    const frozen = tf.variableGrads(() => withFrozenWeights(f), [x]);
+    expect((await frozen.value.data())[0]).toBeCloseTo((await plain.value.data())[0], 4);
+    const [a, b] = [await plain.grads[x.name].data(), await frozen.grads[x.name].data()];
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(Math.max(...Array.from(a, Math.abs))).toBeGreaterThan(1e-3); // a real gradient
+    tf.dispose([plain.value, frozen.value, ...Object.values(plain.grads), ...Object.values(frozen.grads), x]);
+    model.dispose();
   });
 });
 

@@ -9,6 +9,7 @@
  */
 import { CLIP_PRESETS, withOverrides, type CLIPConfig } from '../engine/clip/config';
 import { ClipModel, visionFlopsPerImage } from '../engine/clip/model';
+import { decreeLoss } from '../engine/inversion/decree';
 import { Rng } from '../engine/rng';
 import { tf } from '../engine/tf';
 
@@ -134,8 +135,58 @@ function clipVisionCase(mode: 'forward' | 'train', batch = CLIP_BENCH_BATCH): Be
   };
 }
 
+interface DecreeBenchState {
+  model: ClipModel;
+  raw: tf.Tensor4D;
+  maskU: tf.Variable;
+  patternU: tf.Variable;
+}
+
+/**
+ * One DECREE step on ViT-B/32 (TBAR+DECREE, §6): the stamped batch's similarity loss and its gradient
+ * w.r.t. the stamp only (inversion/decree.ts decreeLoss), not the weights. FLOPs counted as a forward
+ * plus a backward to the input, 2× forward; the measured time says what that costs next to the
+ * fine-tuning step (clip-b32-train, 3× forward).
+ */
+function decreeStepCase(batch = CLIP_BENCH_BATCH): BenchCase<DecreeBenchState> {
+  const v = BENCH_B32_CONFIG.vision_config;
+  const perImage = visionFlopsPerImage(v, BENCH_B32_CONFIG.projection_dim) * 2;
+  const s = v.image_size;
+  return {
+    name: 'decree-b32-step',
+    description: `DECREE on ViT-B/32, batch ${batch}, ${s} px: similarity loss + gradient w.r.t. the stamp (mask ${s}², pattern ${s}²×3)`,
+    plannedFlops: perImage * batch,
+    timeCapMs: 120_000,
+    minIters: 2,
+    minTimeMs: 0,
+    maxTimeMs: 30_000,
+    setup: () => {
+      const rng = new Rng(3);
+      const variable = (shape: number[], name: string) => tf.tidy(() => tf.variable(tf.zeros(shape), true, `bench/decree-${name}-${Date.now()}`));
+      return {
+        model: ClipModel.random(BENCH_B32_CONFIG, 1),
+        raw: tf.tensor4d(rng.uniformArray(batch * s * s * 3), [batch, s, s, 3]),
+        maskU: variable([1, s, s, 1], 'mask'),
+        patternU: variable([1, s, s, 3], 'pattern'),
+      };
+    },
+    async run({ model, raw, maskU, patternU }) {
+      const { value, grads } = tf.variableGrads(() => decreeLoss(model, raw, maskU, patternU, 0.1).loss, [maskU, patternU]);
+      await settle(grads[maskU.name]);
+      tf.dispose([value, ...Object.values(grads)]);
+    },
+    flops: () => perImage * batch,
+    items: () => batch,
+    itemUnit: 'img',
+    teardown: ({ model, raw, maskU, patternU }) => {
+      model.dispose();
+      tf.dispose([raw, maskU, patternU]);
+    },
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous registry
-export const CASES: BenchCase<any>[] = [matmulCase(1024), clipVisionCase('forward'), clipVisionCase('train')];
+export const CASES: BenchCase<any>[] = [matmulCase(1024), clipVisionCase('forward'), clipVisionCase('train'), decreeStepCase()];
 
 export function registerCase<S>(c: BenchCase<S>): void {
   if (CASES.some((x) => x.name === c.name)) throw new Error(`bench case '${c.name}' is already registered`);

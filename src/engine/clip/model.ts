@@ -125,8 +125,30 @@ const linearNoBias = customOp<[tf.Tensor, tf.Tensor]>((x, w, save) => {
   };
 });
 
+let frozenWeights = false;
+
+/**
+ * Run `fn` with linear layers recorded as plain matMul + add, whose gradients (gradients.ts, tfjs's
+ * add) are computed per input only when asked for. For gradients w.r.t. the INPUT of a fixed network
+ * (DECREE): the customGrad ops above always compute dW too, which is a third of a backward pass spent
+ * on gradients nobody reads. Values are the same either way.
+ */
+export function withFrozenWeights<T>(fn: () => T): T {
+  const prev = frozenWeights;
+  frozenWeights = true;
+  try {
+    return fn();
+  } finally {
+    frozenWeights = prev;
+  }
+}
+
 /** x·Wᵀ (+ b) for x [N, in], W [out, in] in HF layout → [N, out]. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
+  if (frozenWeights) {
+    const y = matMulBT(x, w);
+    return (b ? tf.add(y, b) : y) as tf.Tensor2D;
+  }
   return (b ? linearWithBias(x, w, b) : linearNoBias(x, w)) as tf.Tensor2D;
 }
 

@@ -25,7 +25,7 @@
 import { tf } from '../tf';
 import { checkpoint } from '../cancel';
 import type { ClipModel } from '../clip/model';
-import { l2Normalize } from '../clip/model';
+import { l2Normalize, withFrozenWeights } from '../clip/model';
 import { normalize } from '../clip/preprocess';
 import { rawBatch } from '../data/batches';
 import type { ImageSplit } from '../data/splits';
@@ -115,6 +115,27 @@ export function meanPairwiseCosine(e: tf.Tensor2D): tf.Scalar {
   });
 }
 
+/**
+ * One DECREE objective on a batch of raw clean images [B, S, S, 3]: the stamp from its tanh parameters,
+ * the stamped images' mean pairwise cosine similarity, PL1 = mean(m), and loss = −sim + λ·PL1. Call it
+ * inside tf.variableGrads (or a tidy); the caller keeps what it needs.
+ */
+export function decreeLoss(
+  model: ClipModel,
+  raw: tf.Tensor4D,
+  maskU: tf.Tensor,
+  patternU: tf.Tensor,
+  lambda: number,
+): { loss: tf.Scalar; similarity: tf.Scalar; pl1: tf.Scalar; mask: tf.Tensor; pattern: tf.Tensor } {
+  const mask = squash(maskU); // [1, S, S, 1]
+  const pattern = squash(patternU); // [1, S, S, 3]
+  const stamped = tf.add(tf.mul(raw, tf.sub(1, mask)), tf.mul(mask, pattern)) as tf.Tensor4D;
+  // The encoder is fixed: only the stamp's gradient is needed (withFrozenWeights skips every dW).
+  const similarity = meanPairwiseCosine(l2Normalize(withFrozenWeights(() => model.encodeImage(normalize(stamped)))));
+  const pl1 = tf.mean(mask) as tf.Scalar;
+  return { loss: tf.add(tf.neg(similarity), tf.mul(pl1, lambda)) as tf.Scalar, similarity, pl1, mask, pattern };
+}
+
 function checkSettings(o: DecreeSettings, images: number): void {
   const int = (name: string, v: number, lo: number) => {
     if (!Number.isInteger(v) || v < lo) throw new DecreeError(`${name} must be a whole number ≥ ${lo}, got ${v}`);
@@ -184,14 +205,9 @@ async function invertOnce(o: DecreeOptions, restart: number, rng: Rng): Promise<
       try {
         const lambda = cost;
         const { grads, value } = tf.variableGrads(() => {
-          const m = squash(maskU); // [1, S, S, 1]
-          const p = squash(patternU); // [1, S, S, 3]
-          const stamped = tf.add(tf.mul(raw, tf.sub(1, m)), tf.mul(m, p)) as tf.Tensor4D;
-          const e = l2Normalize(o.model.encodeImage(normalize(stamped)));
-          const sim = meanPairwiseCosine(e);
-          const pl1 = tf.mean(m) as tf.Scalar;
-          kept = [m, p, sim, pl1].map((t) => tf.keep(t.clone()));
-          return tf.add(tf.neg(sim), tf.mul(pl1, lambda)) as tf.Scalar;
+          const t = decreeLoss(o.model, raw, maskU, patternU, lambda);
+          kept = [t.mask, t.pattern, t.similarity, t.pl1].map((x) => tf.keep(x.clone()));
+          return t.loss;
         }, [maskU, patternU]);
         optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
         tf.dispose([...Object.values(grads), value]);
