@@ -363,6 +363,12 @@ export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
   await page.reload();
   await waitAttr(page, 'decree-card', 'data-state', (v) => v === 'done', 30_000);
   assert.equal(await page.getByTestId('forget-trigger').inputValue(), 'decree', 'the link kept the DECREE forget set');
+  // Back to the known trigger: the known-trigger α rule comes back with it.
+  await page.getByTestId('unlearn-settings').locator('summary').click();
+  await page.getByTestId('forget-trigger').selectOption('known');
+  const back = await lab(page, () => globalThis.__tbarLab.useLab.getState().config);
+  assert.equal(back.forget, undefined);
+  assert.equal(back.sweep.rule, 'known-trigger');
 }
 
 /**

@@ -133,7 +133,7 @@ export function summarize(r: RunRecord): RunSummary {
   return {
     trigger: TRIGGER_LABELS[c.trigger.kind],
     target: classes?.[c.attack.target] ?? `class ${c.attack.target}`,
-    setup: `${model} · ${data} · poison ${pct(c.attack.poisonRate, 1)} · seed ${c.seed}`,
+    setup: `${model} · ${data} · poison ${pct(c.attack.poisonRate, 1)} · seed ${c.seed}${c.forget?.trigger === 'decree' ? ' · forget set by DECREE' : ''}`,
     caBefore: before?.ca ?? null,
     caAfter: after?.ca ?? null,
     asrBefore: before?.asr ?? null,

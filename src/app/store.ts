@@ -583,8 +583,9 @@ export const useLab = create<LabState>((_set, _get) => ({
   setForgetTrigger(kind) {
     get().setConfig((c) => {
       if (kind === 'known') {
+        if (!c.forget) return c;
         const { forget: _, ...rest } = c;
-        return rest;
+        return { ...rest, sweep: { ...rest.sweep, rule: 'known-trigger' } };
       }
       if (c.forget?.trigger === 'decree') return c;
       const images = Math.min(MICRO_DECREE.images, c.splits.forget);
