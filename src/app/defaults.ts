@@ -5,7 +5,7 @@
  * worker), so the trigger defaults are restated here; tests/urlState.test.ts checks them against
  * the engine's `defaultTriggerConfig` so the two cannot drift apart.
  */
-import { EXPERIMENT_CONFIG_VERSION, type DecreeConfig, type ExperimentConfig } from '../engine/experiment/config';
+import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from '../engine/experiment/config';
 import type { TriggerConfig, TriggerConfigOf, TriggerKind } from '../engine/triggers/types';
 
 export const TRIGGER_KINDS: readonly TriggerKind[] = ['badnet', 'blended', 'wanet', 'sig', 'painted'];
@@ -75,19 +75,8 @@ export function defaultTrigger<K extends TriggerKind>(kind: K, seed = 0): Trigge
 /** The micro CLIP's fine-tuning recipe: the paper's scaled to the small model (the engine's MICRO_RECIPE). */
 const MICRO_RECIPE = { epochs: 4, batchSize: 64, lr: 3e-4, weightDecay: 0.1, warmupSteps: 25, maxGradNorm: 1 };
 
-/** DECREE on the micro CLIP (the engine's MICRO_DECREE, restated; tests/urlState.test.ts checks they are equal). */
-export const MICRO_DECREE: DecreeConfig = {
-  images: 500,
-  steps: 300,
-  batchSize: 32,
-  lr: 0.1,
-  simThreshold: 0.95,
-  initCost: 0.1,
-  costMultiplier: 1.5,
-  patience: 10,
-  restarts: 3,
-  baseline: true,
-};
+/** DECREE on the micro CLIP (tfjs-free, shared with the engine). */
+export { MICRO_DECREE } from '../engine/experiment/decreeDefaults';
 
 /**
  * The built-in micro CLIP on the procedural shapes: runs with one click and no download. Sizes and

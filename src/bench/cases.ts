@@ -79,6 +79,9 @@ export const BENCH_B32_CONFIG: CLIPConfig = withOverrides(CLIP_PRESETS['openai/c
   text: { vocab_size: 49408, hidden_size: 64, intermediate_size: 256, num_hidden_layers: 1, num_attention_heads: 1 },
 });
 
+/** Timing of the ViT-B/32 cases: seconds per iteration on wasm, minutes on SwiftShader (capped). */
+const B32_TIMING = { timeCapMs: 120_000, minIters: 2, minTimeMs: 0, maxTimeMs: 30_000 } as const;
+
 /** Batch of the CLIP cases: small, as SwiftShader runs ViT-B/32 at well under 1 GFLOP/s. */
 export const CLIP_BENCH_BATCH = 2;
 
@@ -103,10 +106,7 @@ function clipVisionCase(mode: 'forward' | 'train', batch = CLIP_BENCH_BATCH): Be
       `ViT-B/32 vision tower, random weights, batch ${batch}, ${v.image_size} px: ` +
       (mode === 'forward' ? 'forward (encodeImage)' : 'forward + backward (gradients of all vision weights)'),
     plannedFlops: perImage * batch,
-    timeCapMs: 120_000,
-    minIters: 2,
-    minTimeMs: 0,
-    maxTimeMs: 30_000,
+    ...B32_TIMING,
     setup: () => {
       const model = ClipModel.random(BENCH_B32_CONFIG, 1);
       const s = v.image_size;
@@ -156,10 +156,7 @@ function decreeStepCase(batch = CLIP_BENCH_BATCH): BenchCase<DecreeBenchState> {
     name: 'decree-b32-step',
     description: `DECREE on ViT-B/32, batch ${batch}, ${s} px: similarity loss + gradient w.r.t. the stamp (mask ${s}², pattern ${s}²×3)`,
     plannedFlops: perImage * batch,
-    timeCapMs: 120_000,
-    minIters: 2,
-    minTimeMs: 0,
-    maxTimeMs: 30_000,
+    ...B32_TIMING,
     setup: () => {
       const rng = new Rng(3);
       const variable = (shape: number[], name: string) => tf.tidy(() => tf.variable(tf.zeros(shape), true, `bench/decree-${name}-${Date.now()}`));

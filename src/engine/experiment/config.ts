@@ -18,6 +18,7 @@
  *            knowledge of the attack, one reverse-engineered from θ_b by DECREE with an inferred
  *            target (TBAR+DECREE, §6); absent = the attack's
  */
+import type { DecreeSettings } from '../inversion/decree';
 import type { TriggerConfig } from '../triggers/types';
 
 export const EXPERIMENT_CONFIG_VERSION = 1;
@@ -99,21 +100,10 @@ export interface GradientAscentConfig {
   epochs: number;
 }
 
-/** DECREE trigger inversion (appendix A.3.5; inversion/decree.ts), scaled to the model. */
-export interface DecreeConfig {
+/** DECREE trigger inversion (appendix A.3.5): inversion/decree.ts's settings, plus the data it sees. */
+export interface DecreeConfig extends DecreeSettings {
   /** Clean images DECREE optimises on (the forget split's images, without their trigger) and probes θ_b with. */
   images: number;
-  steps: number;
-  batchSize: number;
-  /** Adam learning rate of the stamp's tanh parameters. */
-  lr: number;
-  /** Mean pairwise cosine similarity the stamped embeddings must reach. */
-  simThreshold: number;
-  initCost: number;
-  costMultiplier: number;
-  patience: number;
-  /** Independent runs from new random stamps; the smallest stamp wins. */
-  restarts: number;
   /** Also invert θ_pre, DECREE's detection baseline: a clean encoder needs a far larger stamp. */
   baseline: boolean;
 }

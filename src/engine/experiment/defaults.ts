@@ -21,7 +21,7 @@
  */
 import { defaultTriggerConfig } from '../triggers';
 import type { TriggerKind } from '../triggers/types';
-import { EXPERIMENT_CONFIG_VERSION, type DecreeConfig, type ExperimentConfig, type FinetuneConfig } from './config';
+import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type FinetuneConfig } from './config';
 import { validateConfig } from './validate';
 
 /** The paper's fine-tuning recipe for ViT-B/32 (appendix A.2.1), for reference and for Hub models. */
@@ -49,23 +49,7 @@ export const MICRO_RECIPE: FinetuneConfig = {
 
 export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 500 };
 
-/**
- * DECREE on the micro CLIP: Neural Cleanse's optimiser (Adam, lr 0.1) and cost schedule (×1.5, patience
- * 10 — the TBAR paper shortened DECREE's [200, 500]-step adapter to [30, 50] on CC3M; here one
- * patience of 10 steps), 300 steps of 32 of the forget split's clean images.
- */
-export const MICRO_DECREE: DecreeConfig = {
-  images: 500,
-  steps: 300,
-  batchSize: 32,
-  lr: 0.1,
-  simThreshold: 0.95,
-  initCost: 0.1,
-  costMultiplier: 1.5,
-  patience: 10,
-  restarts: 3,
-  baseline: true,
-};
+export { MICRO_DECREE } from './decreeDefaults';
 
 /** 0, step, 2·step, …, max (rounded to 1e-9 so the values print cleanly). */
 export function alphaGrid(max: number, step: number): number[] {
