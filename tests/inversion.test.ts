@@ -10,7 +10,7 @@ import { parseClipConfig } from '../src/engine/clip/config';
 import { normalize } from '../src/engine/clip/preprocess';
 import { rawBatch, range } from '../src/engine/data/batches';
 import type { ImageSplit } from '../src/engine/data/splits';
-import { DecreeError, invertTrigger, meanPairwiseCosine, type DecreeSettings } from '../src/engine/inversion/decree';
+import { DecreeError, invertTrigger, meanPairwiseCosine, nextCost, type CostSchedule, type DecreeSettings } from '../src/engine/inversion/decree';
 import { stampTrigger } from '../src/engine/inversion/stamp';
 import { classCounts, inferTarget } from '../src/engine/inversion/targetLabel';
 import { createTrigger } from '../src/engine/triggers';
@@ -43,6 +43,22 @@ describe('meanPairwiseCosine', () => {
     const s = meanPairwiseCosine(tf.tensor2d([1, 0, 0, 1, 1, 0], [3, 2]));
     expect((await s.data())[0]).toBeCloseTo(1 / 3, 6);
     s.dispose();
+  });
+});
+
+describe('nextCost (Neural Cleanse / DECREE schedule)', () => {
+  it('λ = 0 until the threshold holds `patience` steps in a row, then ×1.5 per `patience` above, ÷1.5^1.5 per `patience` below', () => {
+    const o = { initCost: 0.1, costMultiplier: 1.5, patience: 2 };
+    let s: CostSchedule = { cost: 0, held: 0, up: 0, down: 0 };
+    const costs: number[] = [];
+    for (const above of [true, false, true, true, true, true, false, false, true, false, false]) {
+      s = nextCost(s, above, o);
+      costs.push(+s.cost.toFixed(6));
+    }
+    const r = (x: number) => +x.toFixed(6);
+    const down = 0.15 / 1.5 ** 1.5;
+    // held 1, reset, held 1, 2 → 0.1; up 1, 2 → 0.15; down 1, 2 → ÷; up 1; down 1, 2 → ÷ again
+    expect(costs).toEqual([0, 0, 0, 0.1, 0.1, 0.15, 0.15, r(down), r(down), r(down), r(down / 1.5 ** 1.5)]);
   });
 });
 

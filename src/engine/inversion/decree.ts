@@ -83,7 +83,7 @@ export interface InvertedTrigger {
   pl1: number;
   /** Mean pairwise cosine similarity of the stamped embeddings at the kept stamp. */
   similarity: number;
-  /** False when no step held the similarity threshold (then the last stamp is kept). */
+  /** False when no step held the similarity threshold (then the most similar stamp is kept). */
   reachedThreshold: boolean;
   steps: number;
   /** Every run's kept stamp: PL1, similarity, whether it held the threshold (the winner among them). */
@@ -104,6 +104,32 @@ let variableId = 0;
 /** u ↦ tanh(u)/(2 − ε) + ½ ∈ (0, 1). */
 function squash(u: tf.Tensor): tf.Tensor {
   return tf.add(tf.div(tf.tanh(u), 2 - EPSILON), 0.5);
+}
+
+/** DECREE's cost schedule (that of Neural Cleanse): λ and its counters. */
+export interface CostSchedule {
+  cost: number;
+  /** Consecutive steps at or above the threshold while λ is still 0. */
+  held: number;
+  up: number;
+  down: number;
+}
+
+/**
+ * The schedule after one step: λ = 0 until the threshold is held `patience` steps in a row, then
+ * `initCost`; afterwards ×`costMultiplier` after `patience` steps at or above it, ÷`costMultiplier`^1.5
+ * after `patience` steps below it (the counters restart after each change).
+ */
+export function nextCost(s: CostSchedule, above: boolean, o: Pick<DecreeSettings, 'initCost' | 'costMultiplier' | 'patience'>): CostSchedule {
+  if (s.cost === 0) {
+    const held = above ? s.held + 1 : 0;
+    return held >= o.patience ? { cost: o.initCost, held, up: 0, down: 0 } : { ...s, held };
+  }
+  const up = above ? s.up + 1 : 0;
+  const down = above ? 0 : s.down + 1;
+  if (up >= o.patience) return { ...s, cost: s.cost * o.costMultiplier, up: 0, down };
+  if (down >= o.patience) return { ...s, cost: s.cost / o.costMultiplier ** 1.5, up, down: 0 };
+  return { ...s, up, down };
 }
 
 /** Mean of ⟨e_i, e_j⟩ over i ≠ j for L2-normalised rows e [B, E] (B ≥ 2). */
@@ -189,12 +215,10 @@ async function invertOnce(o: DecreeOptions, restart: number, rng: Rng): Promise<
     }
     return idx;
   };
-  let cost = 0;
-  let setCounter = 0;
-  let upCounter = 0;
-  let downCounter = 0;
-  let best: { mask: Float32Array; pattern: Float32Array; pl1: number; sim: number } | null = null;
-  let last = { sim: 0, pl1: 1 };
+  let schedule: CostSchedule = { cost: 0, held: 0, up: 0, down: 0 };
+  type Kept = { mask: Float32Array; pattern: Float32Array; pl1: number; sim: number };
+  let best: Kept | null = null; // the smallest stamp that held the threshold
+  let closest: Kept | null = null; // the most similar stamp (kept when none held it)
   const t0 = performance.now();
   try {
     for (let step = 0; step < o.steps; step++) {
@@ -203,7 +227,7 @@ async function invertOnce(o: DecreeOptions, restart: number, rng: Rng): Promise<
       // The stamp this step evaluates (before its update), its similarity and PL1.
       let kept: tf.Tensor[] = [];
       try {
-        const lambda = cost;
+        const lambda = schedule.cost;
         const { grads, value } = tf.variableGrads(() => {
           const t = decreeLoss(o.model, raw, maskU, patternU, lambda);
           kept = [t.mask, t.pattern, t.similarity, t.pl1].map((x) => tf.keep(x.clone()));
@@ -215,40 +239,20 @@ async function invertOnce(o: DecreeOptions, restart: number, rng: Rng): Promise<
         const [sim] = await simT.data();
         const [pl1] = await pl1T.data();
         if (!Number.isFinite(sim) || !Number.isFinite(pl1)) throw new DecreeError(`DECREE diverged at step ${step + 1} (similarity ${sim})`);
-        last = { sim, pl1 };
         const above = sim >= o.simThreshold;
-        // The stamp that produced `sim` is the one before this step's update; keep it if it is the smallest so far.
-        if (above && (!best || pl1 < best.pl1)) best = { mask: (await mT.data()) as Float32Array, pattern: (await pT.data()) as Float32Array, pl1, sim };
-        if (cost === 0) {
-          setCounter = above ? setCounter + 1 : 0;
-          if (setCounter >= o.patience) {
-            cost = o.initCost;
-            upCounter = downCounter = 0;
-          }
-        } else {
-          if (above) {
-            upCounter++;
-            downCounter = 0;
-          } else {
-            downCounter++;
-            upCounter = 0;
-          }
-          if (upCounter >= o.patience) {
-            cost *= o.costMultiplier;
-            upCounter = 0;
-          } else if (downCounter >= o.patience) {
-            cost /= o.costMultiplier ** 1.5;
-            downCounter = 0;
-          }
-        }
+        // The stamp that produced `sim` is the one before this step's update.
+        const read = async (): Promise<Kept> => ({ mask: (await mT.data()) as Float32Array, pattern: (await pT.data()) as Float32Array, pl1, sim });
+        if (above && (!best || pl1 < best.pl1)) best = await read();
+        else if (!best && (!closest || sim > closest.sim)) closest = await read();
+        schedule = nextCost(schedule, above, o);
         const ms = performance.now() - t0;
-        o.onProgress?.({ restart, restarts: o.restarts, step: step + 1, steps: o.steps, similarity: sim, pl1, cost, etaMs: (ms / (step + 1)) * (o.steps - step - 1 + o.steps * (o.restarts - restart - 1)) });
+        o.onProgress?.({ restart, restarts: o.restarts, step: step + 1, steps: o.steps, similarity: sim, pl1, cost: schedule.cost, etaMs: (ms / (step + 1)) * (o.steps - step - 1 + o.steps * (o.restarts - restart - 1)) });
       } finally {
         raw.dispose();
         tf.dispose(kept);
       }
     }
-    const kept = best ?? { ...(await stampOf(maskU, patternU)), pl1: last.pl1, sim: last.sim };
+    const kept = (best ?? closest)!; // steps ≥ 1, so one of them is set
     return {
       size: S,
       mask: kept.mask,
@@ -264,15 +268,5 @@ async function invertOnce(o: DecreeOptions, restart: number, rng: Rng): Promise<
     optimizer.dispose();
     maskU.dispose();
     patternU.dispose();
-  }
-}
-
-/** The current stamp as arrays. */
-async function stampOf(maskU: tf.Variable, patternU: tf.Variable): Promise<{ mask: Float32Array; pattern: Float32Array }> {
-  const [m, p] = tf.tidy(() => [squash(maskU), squash(patternU)]);
-  try {
-    return { mask: (await m.data()) as Float32Array, pattern: (await p.data()) as Float32Array };
-  } finally {
-    tf.dispose([m, p]);
   }
 }
