@@ -372,13 +372,15 @@ export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
 }
 
 /**
- * The same on the real engine (wasm, the built-in micro CLIP, SIG at the effect tests' sizes) with a
- * short inversion (40 steps, one run, no baseline): the worker's decree job in Chromium, its stamp
- * feeding TBAR and the proxy ASR the sweep. The method's numbers: tests/tbar.decree.test.ts.
+ * The same on the real engine (wasm, the built-in micro CLIP, SIG at the effect tests' sizes, DECREE's
+ * defaults on the 300 forget images): the worker's decree job in Chromium, its stamp feeding TBAR and
+ * the proxy ASR the sweep. As in Node (tests/tbar.decree.test.ts, same backend, same numbers), the
+ * stamp steers to the attack's target and θ_b needs a smaller one than θ_pre. The panel's screenshot
+ * shows the inverted stamp.
  */
 export async function decreeOnTheRealEngine({ page, baseUrl, log }) {
   const t0 = Date.now();
-  const decree = { images: 100, steps: 40, batchSize: 32, lr: 0.1, simThreshold: 0.95, initCost: 0.1, costMultiplier: 1.5, patience: 10, restarts: 1, baseline: false };
+  const decree = { images: 300, steps: 300, batchSize: 32, lr: 0.1, simThreshold: 0.95, initCost: 0.1, costMultiplier: 1.5, patience: 10, restarts: 3, baseline: true };
   await openLab(page, baseUrl, `?backend=wasm&trigger=sig&${blob({ ...REAL_FLOW, forget: { trigger: 'decree', decree }, sweep: { ...REAL_FLOW.sweep, rule: 'agnostic' } })}`);
   await linkWasRead(page);
   await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
@@ -387,10 +389,13 @@ export async function decreeOnTheRealEngine({ page, baseUrl, log }) {
   assert.equal(await attr(page, 'panel-unlearn', 'data-status'), 'done');
   assert.equal(await attr(page, 'decree-card', 'data-state'), 'done');
   const run = await lab(page, () => globalThis.__tbarLab.useLab.getState().current);
-  assert.equal(run.decree.backdoored.curve.length, 40, 'a similarity/PL1 point per DECREE step');
+  assert.equal(run.decree.backdoored.curve.length, 3 * 300, 'a similarity/PL1 point per DECREE step of each run');
   assert.ok(run.sweep.points.every((p) => typeof p.proxyAsr === 'number'), 'the sweep scored the stamp');
-  log(`DECREE on θ_b: PL1 ${(run.decree.backdoored.pl1 * 100).toFixed(1)}%, steers to class ${run.decree.inference.target}; ` +
+  await page.getByTestId('panel-unlearn').screenshot({ path: path.join(SHOTS, 'lab--decree-real.png') });
+  log(`DECREE: PL1 θ_b ${(run.decree.backdoored.pl1 * 100).toFixed(1)}% vs θ_pre ${(run.decree.clean.pl1 * 100).toFixed(1)}%, steers to class ${run.decree.inference.target}; ` +
     `α ${run.sweep.alpha}: test CA ${(run.sweep.test.ca * 100).toFixed(1)}% ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored ${(run.attack.test.asr * 100).toFixed(1)}%) · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  assert.equal(run.decree.inference.target, 0, 'the stamp steers to the attack\'s target (circle)');
+  assert.ok(run.decree.backdoored.pl1 < run.decree.clean.pl1, 'θ_b admits a smaller stamp than θ_pre');
 }
 
 export async function urlStateAndPresenter({ page, baseUrl, context, screenshot }) {

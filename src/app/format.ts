@@ -56,3 +56,11 @@ export function fmtTime(t: number): string {
   const hm = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   return sameDay ? hm : `${d.toLocaleDateString([], { month: 'short', day: 'numeric' })} ${hm}`;
 }
+
+/** An axis tick for a quantity spanning decades (a loss: 2.3 at the start, 0.004 at the end): two significant digits below 1. */
+export function fmtTick(v: number): string {
+  if (v === 0) return '0';
+  if (Math.abs(v) >= 10) return v.toFixed(0);
+  if (Math.abs(v) >= 1) return v.toFixed(1);
+  return String(Number(v.toPrecision(2)));
+}

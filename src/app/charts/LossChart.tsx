@@ -1,5 +1,6 @@
 import { memo } from 'react';
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { fmtTick } from '../format';
 import { C } from './colours';
 import { useChartFont } from './useChartFont';
 
@@ -23,7 +24,7 @@ export const LossChart = memo(function LossChart({ losses, colour = C.ink, heigh
           <CartesianGrid stroke={C.grid} vertical={false} />
           <XAxis dataKey="step" type="number" domain={[1, 'dataMax']} tickCount={5} allowDecimals={false} fontSize={fs.small} stroke={C.muted}
             label={{ value: 'step', position: 'insideBottomRight', offset: -8, fontSize: fs.small, fill: C.muted }} />
-          <YAxis width={Math.round(fs.small * 3.6)} fontSize={fs.small} stroke={C.muted} tickFormatter={(v: number) => v.toFixed(v >= 10 ? 0 : 1)} domain={[0, 'auto']} />
+          <YAxis width={Math.round(fs.small * 4)} fontSize={fs.small} stroke={C.muted} tickFormatter={fmtTick} domain={[0, 'auto']} />
           <Tooltip formatter={(v) => [Number(v).toFixed(4), 'loss']} labelFormatter={(l) => `step ${l}`} />
           <Line type="monotone" dataKey="loss" stroke={colour} strokeWidth={1.6} dot={false} isAnimationActive={false} />
         </LineChart>

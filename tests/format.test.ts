@@ -1,0 +1,16 @@
+/** Number formatting for the panels and charts (src/app/format.ts), on known answers. */
+import { describe, expect, it } from 'vitest';
+import { fmtTick, pct } from '../src/app/format';
+
+describe('fmtTick', () => {
+  it('keeps two significant digits below 1, so a near-zero loss axis is not all "0.0"', () => {
+    expect([0, 0.0035, 0.004, 0.02, 0.5, 1, 2.25, 10, 123.4].map(fmtTick)).toEqual(['0', '0.0035', '0.004', '0.02', '0.5', '1.0', '2.3', '10', '123']);
+  });
+});
+
+describe('pct', () => {
+  it('formats fractions as percentages', () => {
+    expect(pct(0.8972)).toBe('89.7%');
+    expect(pct(0.915, 0)).toBe('92%');
+  });
+});
