@@ -359,6 +359,10 @@ export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
   assert.ok(run.sweep.points.every((p) => typeof p.proxyAsr === 'number'), 'every sweep point has its proxy ASR');
   assert.ok(await page.getByTestId('sweep-card').locator('text=/proxy ASR/').count(), 'the sweep legend names the proxy ASR');
   await page.getByTestId('panel-unlearn').screenshot({ path: path.join(SHOTS, 'lab--decree.png') });
+  // Run everything with DECREE: ξ and gradient ascent (on the stamped forget set, GA+DECREE) follow.
+  await page.getByTestId('run-all').click();
+  await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error');
+  for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done`);
 
   await page.reload();
   await waitAttr(page, 'decree-card', 'data-state', (v) => v === 'done', 30_000);
