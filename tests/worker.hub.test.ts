@@ -12,7 +12,7 @@ import { WorkerClient } from '../src/worker/client';
 import { serve } from '../src/worker/host';
 import { createHandlers } from '../src/worker/jobs';
 import { JobError, type LoadProgress } from '../src/worker/protocol';
-import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { defaultExperimentConfig, MICRO_DECREE } from '../src/engine/experiment/defaults';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { ExperimentSession } from '../src/engine/experiment/session';
 import { BUILTIN_SOURCES, mergeSources } from '../src/engine/experiment/sources';
@@ -178,6 +178,10 @@ describe('dropped files and the memory plan', () => {
     expect(r.batchLimit).toMatchObject({ used: 7, requested: 40 });
     expect(r.batchLimit!.reason).toMatch(/batch 40 needs .* GiB; wasm has .*a test budget.*so the batch is 7/);
     expect(steps.at(-1)!.totalSteps).toBe(Math.ceil(120 / 7));
+    // DECREE's batch is held to the same plan
+    const d = { ...c, forget: { trigger: 'decree' as const, decree: { ...MICRO_DECREE, images: 10, steps: 2, batchSize: 32, restarts: 1, baseline: false } } };
+    const inv = await session.decree(d);
+    expect(inv.batchLimit).toMatchObject({ used: 7, requested: 32 });
     session.dispose();
   });
 });

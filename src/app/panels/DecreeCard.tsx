@@ -80,6 +80,11 @@ export function DecreeCard() {
         <Stat label="The real attack" value={trueTarget} tone={right ? 'ca' : 'asr'}
           sub={right ? 'DECREE found the target' : 'DECREE steered elsewhere: the forget set is mislabelled'} />
       </div>
+      {d.batchLimit && (
+        <p className="help" data-testid="decree-batch-limit">
+          DECREE used batch {d.batchLimit.used} instead of {d.batchLimit.requested}: {d.batchLimit.reason}
+        </p>
+      )}
       {!d.backdoored.reachedThreshold && (
         <p className="help warn" data-testid="decree-warning">
           No stamp reached the similarity target of the settings; the most similar one is used. Raise the steps or lower the target.

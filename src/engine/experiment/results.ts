@@ -160,6 +160,8 @@ export interface DecreeResult {
   inference: TargetInference;
   /** A few of the clean images with the stamp, at model resolution. */
   stamped: ImageStrip;
+  /** When the device's memory plan made DECREE's batch smaller than configured. */
+  batchLimit?: BatchLimit;
 }
 
 /** One α of the sweep (eq. 5), on the validation split. */

@@ -323,11 +323,14 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const S = m.config.vision_config.image_size;
       const images = headOf(data.splits.forget, d.images); // clean: their trigger rows are never set
+      // A DECREE step holds a fine-tuning step's activations: the device's memory plan limits its batch too.
+      const { hp, batchLimit } = this.fitted({ ...config.tbar, batchSize: d.batchSize }, m.config, data);
       const invert = async (weights: WeightMap, phase: DecreeStageProgress['phase']): Promise<{ inv: InvertedTrigger; summary: DecreeStampSummary }> => {
         m.setWeights(weights);
         const curve: DecreeStampSummary['curve'] = [];
         const inv = await invertTrigger({
           ...d,
+          batchSize: hp.batchSize,
           model: m,
           images,
           imageSize: S,
@@ -352,7 +355,7 @@ export class ExperimentSession {
         const probsPre = await probabilitiesSplit(ev, images, 'all');
         const inference = inferTarget(probsB, probsPre, data.loaded.pools.train.classNames.length);
         const stamped = await this.strip(headOf(images, 8), { imageSize: S, trigger: t, rows: 'all' });
-        const result: DecreeResult = { trigger, backdoored: backdoored.summary, ...(clean && { clean }), inference, stamped };
+        const result: DecreeResult = { trigger, backdoored: backdoored.summary, ...(clean && { clean }), inference, stamped, ...(batchLimit && { batchLimit }) };
         this.dropProxy();
         this.proxy = { trigger, target: inference.target, stamp: stampOf('decree', config), result };
         return result;
