@@ -150,6 +150,23 @@ describe('experiment jobs over the worker protocol', () => {
     await expect(client.run('predictSamples', { config: config(), alpha: 0, count: 2 })).resolves.toBeDefined();
   });
 
+  it('cancel stops a running DECREE between steps and leaks no tensors (its stamp variables and optimizer are freed)', async () => {
+    const c: ExperimentConfig = { ...config(), forget: { trigger: 'decree', decree: { ...MICRO_DECREE, images: 16, steps: 500, batchSize: 8, restarts: 2 } } };
+    const before = tf.memory().numTensors;
+    const vars = Object.keys(tf.engine().registeredVariables).length;
+    let seen = 0;
+    const job = client.start('decree', { config: c }, {
+      onProgress: () => {
+        if (++seen === 3) job.cancel();
+      },
+    });
+    const err = await job.result.catch((e) => e);
+    expect(isCancelled(err)).toBe(true);
+    expect(seen).toBeLessThan(10);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(Object.keys(tf.engine().registeredVariables).length).toBe(vars);
+  });
+
   it('engine errors cross typed: stale-stage and invalid-config', async () => {
     const c = config();
     const e1 = await client.run('sweep', { config: { ...c, trigger: { ...c.trigger, seed: 1234 } } }).catch((e) => e);
