@@ -11,6 +11,7 @@ import { ROOT } from './lib.mjs';
 
 export const timeouts = {
   mockFullFlow: 60_000,
+  backdooredCheckpointRoundTrip: 240_000,
   decreeOnTheRealEngine: 240_000,
   realEngineFullFlow: 420_000,
   webgpuSmokeRun: 480_000,
@@ -400,6 +401,53 @@ export async function decreeOnTheRealEngine({ page, baseUrl, log }) {
     `α ${run.sweep.alpha}: test CA ${(run.sweep.test.ca * 100).toFixed(1)}% ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored ${(run.attack.test.asr * 100).toFixed(1)}%) · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   assert.equal(run.decree.inference.target, 0, 'the stamp steers to the attack\'s target (circle)');
   assert.ok(run.decree.backdoored.pl1 < run.decree.clean.pl1, 'θ_b admits a smaller stamp than θ_pre');
+}
+
+/**
+ * "Load a backdoored checkpoint" (SPEC item 4) on the real engine: backdoor the built-in micro CLIP with
+ * SIG, export θ_b (safetensors), then in a fresh page choose "Load a backdoored checkpoint", pick the
+ * file, and run the attack stage: θ_b comes from the file (no training) and scores exactly as the
+ * trained one; TBAR then runs on it. A reload keeps the choice in the link and asks for the file again.
+ */
+export async function backdooredCheckpointRoundTrip({ page, baseUrl, context, log }) {
+  const t0 = Date.now();
+  const query = `?backend=wasm&trigger=sig&${blob(REAL_FLOW)}`;
+  await openLab(page, baseUrl, query);
+  await linkWasRead(page);
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  await page.getByTestId('run-attack').click();
+  await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'done' || v === 'error', 180_000);
+  const trained = await lab(page, () => globalThis.__tbarLab.useLab.getState().current.attack);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-backdoored').click()]);
+  assert.match(download.suggestedFilename(), /backdoored\.safetensors$/);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tbar-theta-b-'));
+  const file = path.join(dir, 'theta-b-sig.safetensors');
+  await download.saveAs(file);
+  log(`trained θ_b: CA ${(trained.test.ca * 100).toFixed(1)}% ASR ${(trained.test.asr * 100).toFixed(1)}%, exported ${(readFileSync(file).length / 2 ** 20).toFixed(2)} MB · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const other = await context.newPage();
+  await openLab(other, baseUrl, query);
+  await waitAttr(other, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  await other.getByTestId('backdoor-load').check();
+  await other.getByTestId('backdoor-file').setInputFiles(file);
+  await other.waitForFunction(() => /c=/.test(location.search) && globalThis.__tbarLab.useLab.getState().config.backdoor?.name === 'theta-b-sig.safetensors');
+  await other.getByTestId('run-unlearn').click();
+  await waitAttr(other, 'panel-unlearn', 'data-status', (v) => v === 'done' || v === 'error', 180_000);
+  assert.equal(await attr(other, 'panel-unlearn', 'data-status'), 'done');
+  const run = await lab(other, () => globalThis.__tbarLab.useLab.getState().current);
+  assert.deepEqual(run.attack.test, trained.test, 'θ_b from the file scores exactly as the trained θ_b');
+  assert.equal(run.attack.losses.length, 0, 'no training');
+  assert.equal(run.attack.fromFile.name, 'theta-b-sig.safetensors');
+  await other.getByTestId('backdoor-loaded').waitFor();
+  log(`θ_b from the file: CA ${(run.attack.test.ca * 100).toFixed(1)}% ASR ${(run.attack.test.asr * 100).toFixed(1)}% (${run.attack.fromFile.taken} vision tensors, ${run.attack.fromFile.ignored} ignored); ` +
+    `TBAR α ${run.sweep.alpha}: CA ${(run.sweep.test.ca * 100).toFixed(1)}% ASR ${(run.sweep.test.asr * 100).toFixed(1)}% · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await other.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--backdoor-from-file.png') });
+
+  await other.reload();
+  await other.getByRole('heading', { name: 'TBAR Lab' }).waitFor();
+  await other.getByTestId('backdoor-file-status').waitFor();
+  assert.match(await other.getByTestId('backdoor-file-status').textContent(), /Pick the file/);
+  await other.close();
 }
 
 export async function urlStateAndPresenter({ page, baseUrl, context, screenshot }) {

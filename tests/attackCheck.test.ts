@@ -21,6 +21,15 @@ describe('attackWarnings: did the backdoor take?', () => {
     expect(w[0]).toContain('SIG takes');
   });
 
+  it('a loaded checkpoint whose backdoor the chosen trigger does not fire is told apart from an attack that did not take', () => {
+    const c: ExperimentConfig = { ...micro('badnet'), backdoor: { kind: 'file', name: 'theta-b.safetensors' } };
+    const w = attackWarnings({ test: { ca: 0.93, asr: 0.02 } }, c);
+    expect(w).toHaveLength(1);
+    expect(w[0]).toMatch(/loaded checkpoint sends only 2\.0%.*not backdoored, or its trigger and target are not the ones chosen.*DECREE/);
+    expect(w[0]).not.toContain('2 px');
+    expect(attackWarnings({ test: { ca: 0.93, asr: 0.97 } }, c)).toEqual([]);
+  });
+
   it('the threshold is ASR 50%: 49.9% warns, 50% does not', () => {
     expect(attackWarnings({ test: { ca: 0.9, asr: 0.499 } }, micro('blended'))).toHaveLength(1);
     expect(attackWarnings({ test: { ca: 0.9, asr: 0.5 } }, micro('blended'))).toEqual([]);

@@ -176,6 +176,33 @@ describe('experiment session', () => {
     expect((await session.sweep(c)).points.every((p) => p.proxyAsr === undefined)).toBe(true);
   });
 
+  it('θ_b from a backdoored checkpoint file: the vision tower of an exported θ_b gives the same θ_b and scores; wrong files are refused', async () => {
+    const c = smallConfig();
+    const a = await session.attack(c, false);
+    const exported = await session.exportWeights(c, 'backdoored');
+    const want = session.snapshot('thetaB')!;
+    const file = new File([exported.bytes as Uint8Array<ArrayBuffer>], 'theta-b.safetensors');
+    const fromFile: ExperimentConfig = { ...c, backdoor: { kind: 'file', name: file.name } };
+    // θ_b trained for `c` is not θ_b for `fromFile` (config.backdoor differs)
+    expect(await stale(session.tbar(fromFile))).toMatch(/config\.backdoor.*rerun the attack stage/);
+    await expect(session.attack(fromFile, false)).rejects.toMatchObject({ code: 'no-files', message: expect.stringMatching(/pick it again/) });
+    const r = await session.attack(fromFile, false, {}, [file]);
+    expect(r.test).toEqual(a.test);
+    expect(r.losses).toEqual([]);
+    expect(r.fromFile).toMatchObject({ name: 'theta-b.safetensors' });
+    expect(r.fromFile!.taken).toBe(want.size);
+    expect(r.fromFile!.ignored).toBeGreaterThan(0); // the text tower and logit_scale
+    const got = session.snapshot('thetaB')!;
+    for (const [n, t] of want) expect(await got.get(n)!.data(), n).toEqual(await t.data());
+    tf.dispose([...want.values(), ...got.values()]);
+    await session.tbar(fromFile, {}, { perEpoch: false });
+    // a checkpoint of another architecture, and a file that is not safetensors
+    const other = (await tinyClipFiles({ width: 48 })).read('models/micro-clip/model.safetensors');
+    const bad = new File([(await other) as Uint8Array<ArrayBuffer>], 'other.safetensors');
+    await expect(session.attack(fromFile, false, {}, [bad])).rejects.toMatchObject({ code: 'bad-data', message: expect.stringMatching(/other shapes.*load the checkpoint it was fine-tuned from/) });
+    await expect(session.attack(fromFile, false, {}, [new File(['x'], 'theta-b.pt')])).rejects.toMatchObject({ message: expect.stringMatching(/\.safetensors/) });
+  });
+
   it('a job cancelled while queued never starts', async () => {
     const c = smallConfig();
     const ac = new AbortController();

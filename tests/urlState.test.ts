@@ -170,6 +170,19 @@ describe('URL state', () => {
     expect(d3.problems.join('\n')).toMatch(/forget\.decree\.steps 0/);
   });
 
+  it('round-trips a backdoored checkpoint by name (the file itself never travels); a bad one is named and dropped', async () => {
+    const c = defaultExperimentConfig();
+    c.backdoor = { kind: 'file', name: 'theta-b sig.safetensors' };
+    const s = state(c);
+    const { dec } = await roundTrip(s);
+    expect(dec.problems).toEqual([]);
+    expect(dec.state.config.backdoor).toEqual(c.backdoor);
+    const bad = 'j' + Buffer.from(JSON.stringify({ backdoor: { kind: 'url', name: 'x' } })).toString('base64url');
+    const d2 = await decodeUrlState(`c=${bad}`);
+    expect(d2.state.config.backdoor).toBeUndefined();
+    expect(d2.problems.join('\n')).toMatch(/backdoored checkpoint/);
+  });
+
   it('a blob with bad fields keeps the good ones and names the bad ones', async () => {
     const blob = 'j' + Buffer.from(JSON.stringify({
       attack: { lr: 'fast', epochs: 4 },

@@ -47,10 +47,15 @@ export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'
  * Warnings about the attack's outcome, for the Attack and Results panels: [] when it looks like the
  * paper's (ASR ≥ 50%, CA within 3 points of the clean fine-tune when that was trained).
  */
-export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger'>): string[] {
+export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger' | 'backdoor'>): string[] {
   const out: string[] = [];
   const { ca, asr } = outcome.test;
-  if (didNotTake(asr)) {
+  if (didNotTake(asr) && config.backdoor) {
+    out.push(
+      `The loaded checkpoint sends only ${pct(asr)} of triggered test images to the target class: either it is not backdoored, or its ` +
+        `trigger and target are not the ones chosen in step 3 (TBAR's forget set must carry the backdoor's own trigger; without it, try DECREE in step 5).`,
+    );
+  } else if (didNotTake(asr)) {
     const why = whyNoBackdoor(config);
     out.push(
       `The backdoor did not take: only ${pct(asr)} of triggered test images go to the target class (the paper's attacks reach ≥ 90%), ` +

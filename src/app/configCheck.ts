@@ -184,6 +184,11 @@ export function checkConfig(raw: unknown): Checked {
     else problems.push(`templates ${show(raw.templates)}: must be 'simple' or 'imagenet80'`);
   }
   if (raw.trigger !== undefined) c = { ...c, trigger: checkTrigger(raw.trigger, problems) };
+  if (raw.backdoor !== undefined) {
+    const b = raw.backdoor;
+    if (isObj(b) && b.kind === 'file' && typeof b.name === 'string' && b.name.length > 0 && b.name.length <= 300) c = { ...c, backdoor: { kind: 'file', name: b.name } };
+    else problems.push(`backdoored checkpoint ${show(b)}: must be { kind: 'file', name }`);
+  }
   const target = getPath(raw, 'attack.target');
   if (target !== undefined) {
     if (isInt(target, 0, 100000)) c = setPath(c, 'attack.target', target);

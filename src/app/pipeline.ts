@@ -80,7 +80,7 @@ export interface StageExtras {
 export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): string {
   const model = { model: c.model, templates: c.templates, data: c.data };
   const data = { data: c.data, seed: c.seed, splits: c.splits };
-  const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, clean: x.cleanBaseline };
+  const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, backdoor: c.backdoor, clean: x.cleanBaseline };
   const decree = { ...attack, forget: c.forget ?? { trigger: 'known' } };
   const tbar = { ...decree, tbar: c.tbar };
   const parts: Record<StageId, unknown> = {

@@ -102,7 +102,7 @@ export interface LabState {
   /** What the worker holds now. */
   loaded: { model: ModelSummary | null; data: DataSummary | null };
   /** Files the user picked for model { kind: 'file' } / data { kind: 'folder' } (never in the URL). */
-  files: { model: File[] | null; data: File[] | null };
+  files: { model: File[] | null; data: File[] | null; backdoor: File[] | null };
   /** The run the panels show. */
   current: RunRecord;
   /** Stored runs, newest first. */
@@ -122,6 +122,8 @@ export interface LabState {
   setConfig(update: (c: ExperimentConfig) => ExperimentConfig): void;
   /** Use checkpoint files from the user's disk as θ_pre. */
   setModelFiles(files: File[]): void;
+  /** θ_b from a backdoored checkpoint (its vision tower) instead of the attack's fine-tuning; null: train it here. */
+  setBackdoorFile(file: File | null): void;
   /** Use a folder of images (one sub-folder per class) as the data. */
   setDataFiles(files: File[]): void;
   setField(path: string, value: unknown): void;
@@ -142,7 +144,7 @@ export interface LabState {
   showRun(id: string): void;
   deleteRun(id: string): Promise<void>;
   exportRun(id: string, what: 'json' | 'sweep-csv' | 'xi-csv' | 'epochs-csv'): void;
-  exportWeights(what: 'cleaned' | 'trigger-vector'): Promise<void>;
+  exportWeights(what: 'cleaned' | 'backdoored' | 'trigger-vector'): Promise<void>;
   refreshCache(): Promise<void>;
   clearCache(): Promise<void>;
 }
@@ -379,7 +381,7 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
   const files = get().files;
   const params =
     id === 'attack'
-      ? { config, cleanBaseline }
+      ? { config, cleanBaseline, ...(config.backdoor && { files: files.backdoor ?? [] }) }
       : id === 'model' && config.model.kind === 'file'
         ? { config, files: files.model ?? [] }
         : id === 'data' && config.data.kind === 'folder'
@@ -501,7 +503,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   stages: allStages(idleStage),
   busy: false,
   loaded: { model: null, data: null },
-  files: { model: null, data: null },
+  files: { model: null, data: null, backdoor: null },
   current: newRun(defaultExperimentConfig(), false, ''),
   runs: [],
   dbError: null,
@@ -569,6 +571,21 @@ export const useLab = create<LabState>((_set, _get) => ({
     // New files under the same name are a new model: the worker's copy no longer counts as loaded.
     set((s) => ({ files: { ...s.files, model: files }, stages: { ...s.stages, model: { ...s.stages.model, inWorker: false } } }));
     get().setConfig((c) => ({ ...c, model: { kind: 'file', name: filesName(files, /\.safetensors$/i) } }));
+  },
+
+  setBackdoorFile(file) {
+    if (!file) {
+      set((s) => ({ files: { ...s.files, backdoor: null } }));
+      get().setConfig((c) => {
+        if (!c.backdoor) return c;
+        const { backdoor: _, ...rest } = c;
+        return rest;
+      });
+      return;
+    }
+    // A new file under the same name is a new θ_b: the worker's copy no longer counts.
+    set((s) => ({ files: { ...s.files, backdoor: [file] }, stages: { ...s.stages, attack: { ...s.stages.attack, inWorker: false } } }));
+    get().setConfig((c) => ({ ...c, backdoor: { kind: 'file', name: file.name } }));
   },
 
   setDataFiles(files) {
@@ -695,7 +712,7 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   async exportWeights(what) {
     const s = get();
-    if (!client || !stageReady(s, 'tbar')) return;
+    if (!client || !stageReady(s, what === 'backdoored' ? 'attack' : 'tbar')) return;
     const alpha = s.scrubAlpha ?? s.current.sweep?.alpha ?? 1;
     set({ exporting: what, exportError: null });
     try {

@@ -265,7 +265,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
   };
   const modelKey = (c: ExperimentConfig) => key(c.model, c.templates);
   const dataKey = (c: ExperimentConfig) => key(c.data, c.seed, c.splits);
-  const attackKey = (c: ExperimentConfig) => key(modelKey(c), dataKey(c), c.trigger, c.attack);
+  const attackKey = (c: ExperimentConfig) => key(modelKey(c), dataKey(c), c.trigger, c.attack, c.backdoor);
   const decreeKey = (c: ExperimentConfig) => key(attackKey(c), c.forget ?? { trigger: 'known' });
   const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar);
   const usesDecree = (c: ExperimentConfig) => c.forget?.trigger === 'decree';
@@ -390,10 +390,17 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       return { test: ZS, perClass: MOCK_CLASSES.map((_, i) => clamp01(ZS.ca + Math.sin(i * 1.7) * 0.2)) };
     },
 
-    attack: async ({ config, cleanBaseline }, ctx) => {
+    attack: async ({ config, cleanBaseline, files }, ctx) => {
       need('model', modelKey(config), 'attack', 'the model');
       need('data', dataKey(config), 'attack', 'the data');
       session.attack = session.tbar = session.alphaStar = undefined;
+      if (config.backdoor) {
+        const file = files?.find((f) => /\.safetensors$/i.test(f.name));
+        if (!file) throw new MockError('no-files', `θ_b comes from the checkpoint ${config.backdoor.name}, which this session does not have: pick it again`);
+        await wait(ctx, 150);
+        session.attack = attackKey(config);
+        return { test: BACKDOORED, losses: [], poisoned: 0, fromFile: { name: file.name, taken: 38, ignored: 76 } };
+      }
       const losses = await train(ctx, 'attack', config.splits.train, config.attack, { start: 2.3, end: 0.25, tau: 0.25 }, 45, 'attack');
       if (cleanBaseline) await train(ctx, 'clean', config.splits.train, config.attack, { start: 2.3, end: 0.24, tau: 0.25 }, 30, 'attack');
       session.attack = attackKey(config);

@@ -81,8 +81,9 @@ export interface JobMap {
   previewTrigger: { params: { config: ExperimentConfig; count: number }; result: TriggerPreview; progress: never; partial: never };
   /** θ_pre's CA (and ASR of the trigger, which should be ≈ chance) on the test split. */
   zeroShot: ExperimentJob<ZeroShotResult>;
-  /** Poisoned fine-tuning → θ_b (optionally also the clean fine-tuning baseline). */
-  attack: { params: { config: ExperimentConfig; cleanBaseline: boolean }; result: AttackResult; progress: TrainProgress; partial: never };
+  /** Poisoned fine-tuning → θ_b (optionally also the clean fine-tuning baseline). With config.backdoor
+   *  = { kind: 'file' }: θ_b is the vision tower of the picked .safetensors checkpoint in `files`. */
+  attack: { params: { config: ExperimentConfig; cleanBaseline: boolean; files?: File[] }; result: AttackResult; progress: TrainProgress; partial: never };
   /** TBAR+DECREE (§6): invert a trigger from θ_b (and θ_pre) and infer its target; the forget set's from then on. */
   decree: ExperimentJob<DecreeResult, DecreeStageProgress>;
   /** Fine-tune θ_b on the forget set → θ_{b+t}; τ̂_t = θ_{b+t} − θ_b (eq. 4). */

@@ -13,8 +13,10 @@ import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
 export function AttackPanel() {
-  const { attack, runConfig, triggerKind, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline } = useLab(
+  const { attack, runConfig, triggerKind, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline, backdoor, backdoorFile } = useLab(
     useShallow((s) => ({
+      backdoor: s.config.backdoor ?? null,
+      backdoorFile: s.files.backdoor?.[0] ?? null,
       attack: s.current.attack,
       runConfig: s.current.config,
       triggerKind: s.config.trigger.kind,
@@ -30,17 +32,57 @@ export function AttackPanel() {
   );
   const setClean = useLab((s) => s.setCleanBaseline);
   const setTriggerKind = useLab((s) => s.setTriggerKind);
+  const setBackdoorFile = useLab((s) => s.setBackdoorFile);
+  const setConfig = useLab((s) => s.setConfig);
   // The built-in model takes SIG (card.md): offer it when another trigger did not take.
-  const offerSig = !!attack && didNotTake(attack.test.asr) && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
+  const offerSig = !!attack && !runConfig.backdoor && didNotTake(attack.test.asr) && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
+  const needFile = !!backdoor && (!backdoorFile || backdoorFile.name !== backdoor.name);
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
-      actions={<StageButtons stages={['zeroShot', 'attack']} label="Backdoor the model" redoLabel="Attack again" testId="run-attack" />}>
+      actions={
+        <StageButtons stages={['zeroShot', 'attack']} label={backdoor ? 'Load θ_b and score it' : 'Backdoor the model'} redoLabel={backdoor ? 'Score again' : 'Attack again'} testId="run-attack" />
+      }>
       <div className="cols">
         <div className="col">
-          <p className="lede">
-            Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
-          </p>
+          {backdoor ? (
+            <p className="lede">
+              θ_b is the vision tower of a backdoored checkpoint; it is scored with the trigger of step 3 and the target <b>{target}</b>.
+            </p>
+          ) : (
+            <p className="lede">
+              Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
+            </p>
+          )}
+          <fieldset className="plain" disabled={busy} data-testid="backdoor-source">
+            <label className="choice">
+              <input type="radio" name="backdoor" checked={!backdoor} onChange={() => setBackdoorFile(null)} data-testid="backdoor-train" />
+              <span>
+                <b>Backdoor it here</b>
+                <span className="help">Poisoned fine-tuning in the browser.</span>
+              </span>
+            </label>
+            <label className="choice">
+              <input type="radio" name="backdoor" checked={!!backdoor} data-testid="backdoor-load"
+                onChange={() => setConfig((c) => ({ ...c, backdoor: { kind: 'file', name: c.backdoor?.name ?? 'a checkpoint' } }))} />
+              <span>
+                <b>Load a backdoored checkpoint</b>
+                <span className="help">A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine.</span>
+              </span>
+            </label>
+            {backdoor && (
+              <div className="file-pick">
+                <label className="btn btn-small">
+                  Choose a .safetensors file…
+                  <input type="file" accept=".safetensors" className="sr-only" data-testid="backdoor-file"
+                    onChange={(e) => e.target.files?.[0] && setBackdoorFile(e.target.files[0])} />
+                </label>
+                <span className={needFile ? 'help warn' : 'help'} data-testid="backdoor-file-status">
+                  {needFile ? 'Pick the file (it is not part of a shared link or kept across reloads).' : `${backdoor.name} · ${(backdoorFile!.size / 2 ** 20).toFixed(1)} MB`}
+                </span>
+              </div>
+            )}
+          </fieldset>
           <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
             <fieldset className="plain" disabled={busy}>
               <FieldGrid fields={ATTACK_FIELDS} />
@@ -81,6 +123,10 @@ export function AttackPanel() {
                 {attack && <span className="muted">{attack.poisoned} poisoned images</span>}
               </div>
               <LossChart losses={losses} colour={C.asr} testId="attack-loss" />
+            </div>
+          ) : attack?.fromFile ? (
+            <div className="chart-placeholder" data-testid="backdoor-loaded">
+              θ_b: the vision tower of {attack.fromFile.name} ({attack.fromFile.taken} tensors; {attack.fromFile.ignored} others, such as the text tower, ignored). No training.
             </div>
           ) : (
             <div className="chart-placeholder">The training loss appears here, step by step, while the attack runs.</div>

@@ -48,8 +48,8 @@ function BeforeAfter() {
 }
 
 function WeightExports() {
-  const { available, exporting, error, alpha } = useLab(
-    useShallow((s) => ({ available: stageReady(s, 'tbar'), exporting: s.exporting, error: s.exportError, alpha: s.scrubAlpha ?? s.current.sweep?.alpha ?? null })),
+  const { available, backdoored, exporting, error, alpha } = useLab(
+    useShallow((s) => ({ available: stageReady(s, 'tbar'), backdoored: stageReady(s, 'attack'), exporting: s.exporting, error: s.exportError, alpha: s.scrubAlpha ?? s.current.sweep?.alpha ?? null })),
   );
   const exportWeights = useLab((s) => s.exportWeights);
   const why = available ? undefined : 'The weights live in the engine’s memory and are gone after a reload or an engine restart: run Unlearn again to export them.';
@@ -64,6 +64,11 @@ function WeightExports() {
       <span title={why}>
         <button type="button" className="btn btn-small" disabled={!available || !!exporting} onClick={() => exportWeights('trigger-vector')} data-testid="export-tau">
           {exporting === 'trigger-vector' ? 'Exporting…' : 'Trigger vector τ̂_t'}
+        </button>
+      </span>
+      <span title={backdoored ? 'θ_b as a checkpoint: load it later in step 4 ("Load a backdoored checkpoint"), or share it' : why}>
+        <button type="button" className="btn btn-small" disabled={!backdoored || !!exporting} onClick={() => exportWeights('backdoored')} data-testid="export-backdoored">
+          {exporting === 'backdoored' ? 'Exporting…' : 'Backdoored θ_b'}
         </button>
       </span>
       {!available && <span className="muted small">{why}</span>}

@@ -14,6 +14,8 @@
  *            the chosen model is then scored once on the test split
  *   disentangle — ξ(α_c, α_t) of eq. 2 with τ̂_c = τ_b − α*·τ̂_t and τ_t = α*·τ̂_t (§5.1)
  *   ga     — gradient-ascent baseline θ ← θ + η∇L(forget set) (appendix A.3.4), CA and 1−ASR per epoch
+ *   backdoor — where θ_b comes from: the attack's poisoned fine-tuning (absent), or the vision tower
+ *            of a backdoored checkpoint the user loads (named only, like a dropped model)
  *   forget — which trigger the forget set carries: the attack's (known trigger, §4–5) or, without
  *            knowledge of the attack, one reverse-engineered from θ_b by DECREE with an inferred
  *            target (TBAR+DECREE, §6); absent = the attack's
@@ -133,7 +135,13 @@ export interface ExperimentConfig {
   ga: GradientAscentConfig;
   /** Absent: { trigger: 'known' }. */
   forget?: ForgetConfig;
+  /** Absent: θ_b is trained by the attack stage. */
+  backdoor?: BackdoorSource;
 }
+
+/** θ_b from a backdoored checkpoint file (its vision tower; experiment/backdoorFile.ts). The trigger and
+ *  target of the config then say which attack to score it against. */
+export type BackdoorSource = { kind: 'file'; name: string };
 
 /** config.forget with its default filled in. */
 export function forgetOf(c: Pick<ExperimentConfig, 'forget'>): ForgetConfig {

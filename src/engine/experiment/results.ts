@@ -117,6 +117,9 @@ export interface AttackResult {
   losses: number[];
   poisoned: number;
   batchLimit?: BatchLimit;
+  /** θ_b was loaded from this checkpoint file (config.backdoor), not trained: its vision tensors taken
+   *  and the other tensors it held (text tower, buffers), ignored. */
+  fromFile?: { name: string; taken: number; ignored: number };
 }
 
 export interface TbarResult {

@@ -74,6 +74,7 @@ import type {
 import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
 import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
 import { ExperimentConfigError, validateConfig } from './validate';
+import { loadBackdoorFile } from './backdoorFile';
 
 /** What a stage reports to (a JobContext satisfies it). */
 export interface StageContext<P = EvalProgress, Q = never> {
@@ -255,8 +256,12 @@ export class ExperimentSession {
     });
   }
 
-  /** Poisoned fine-tuning from θ_pre → θ_b (appendix A.1/A.2), optionally preceded by the clean baseline. */
-  attack(config: ExperimentConfig, cleanBaseline: boolean, ctx: StageContext<TrainProgress> = {}): Promise<AttackResult> {
+  /**
+   * Poisoned fine-tuning from θ_pre → θ_b (appendix A.1/A.2), optionally preceded by the clean baseline.
+   * With config.backdoor = { kind: 'file' }, θ_b is instead the vision tower of the checkpoint in
+   * `dropped` (backdoorFile.ts); either way it is then scored on the test split with the config's trigger.
+   */
+  attack(config: ExperimentConfig, cleanBaseline: boolean, ctx: StageContext<TrainProgress> = {}, dropped?: readonly UserFile[]): Promise<AttackResult> {
     return this.exclusive(ctx.signal, async () => {
       const { model, data } = await this.ready(config, 'attack', ctx);
       const m = model.loaded.model;
@@ -282,18 +287,32 @@ export class ExperimentSession {
           });
           cleanTest = scoresOf(await scoreSplit(ev, data.splits.test, config.attack.target));
         }
-        m.setWeights(model.thetaPre);
-        const { losses } = await finetuneVision({
-          model: m,
-          head: this.head!.tensor,
-          data: trainingSet(train, poison.labels, { imageSize: S, trigger, rows: poison.mask }),
-          hp,
-          seed: orderSeed,
-          stage: 'attack',
-          onProgress: ctx.progress,
-          signal: ctx.signal,
-        });
-        const thetaB = cloneWeights(m);
+        let thetaB: WeightMap;
+        let losses: number[] = [];
+        let fromFile: AttackResult['fromFile'];
+        if (config.backdoor) {
+          const file = dropped?.find((f) => /\.safetensors$/i.test(f.name)) ?? dropped?.[0];
+          if (!file) {
+            throw new SourceError('no-files', `θ_b comes from the checkpoint ${config.backdoor.name}, which this session does not have (files are not kept across a reload): pick it again`);
+          }
+          const loaded = await loadBackdoorFile(file, model.thetaPre, { signal: ctx.signal });
+          thetaB = loaded.thetaB;
+          fromFile = { name: file.name, taken: loaded.taken, ignored: loaded.ignored };
+          m.setWeights(thetaB);
+        } else {
+          m.setWeights(model.thetaPre);
+          ({ losses } = await finetuneVision({
+            model: m,
+            head: this.head!.tensor,
+            data: trainingSet(train, poison.labels, { imageSize: S, trigger, rows: poison.mask }),
+            hp,
+            seed: orderSeed,
+            stage: 'attack',
+            onProgress: ctx.progress,
+            signal: ctx.signal,
+          }));
+          thetaB = cloneWeights(m);
+        }
         let test: Scores;
         try {
           test = scoresOf(await scoreSplit(ev, data.splits.test, config.attack.target));
@@ -301,7 +320,14 @@ export class ExperimentSession {
           disposeWeights(thetaB);
           throw e;
         }
-        const result: AttackResult = { test, cleanTest, losses, poisoned: poison.positions.length, ...(batchLimit && { batchLimit }) };
+        const result: AttackResult = {
+          test,
+          cleanTest,
+          losses,
+          poisoned: fromFile ? 0 : poison.positions.length,
+          ...(batchLimit && !fromFile && { batchLimit }),
+          ...(fromFile && { fromFile }),
+        };
         this.dropBackdoor();
         this.backdoor = { thetaB, stamp: stampOf('attack', config), result };
         return result;

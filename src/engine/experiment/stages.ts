@@ -7,7 +7,7 @@
 import { Rng } from '../rng';
 import { forgetOf, type ExperimentConfig } from './config';
 
-export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'tbar' | 'sweep' | 'disentangle' | 'ga' | 'forget';
+export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'backdoor' | 'tbar' | 'sweep' | 'disentangle' | 'ga' | 'forget';
 
 export type StageName = 'loadModel' | 'loadData' | 'head' | 'attack' | 'decree' | 'tbar' | 'sweep';
 
@@ -16,10 +16,10 @@ export const STAGE_DEPENDS: Record<StageName, ConfigPart[]> = {
   loadModel: ['model'],
   loadData: ['data', 'seed', 'splits'],
   head: ['model', 'data', 'templates'],
-  attack: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack'],
-  decree: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget'],
-  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget', 'tbar'],
-  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'forget', 'tbar', 'sweep'],
+  attack: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor'],
+  decree: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget'],
+  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar'],
+  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar', 'sweep'],
 };
 
 /** What to rerun, in the words of the UI's stage buttons. */

@@ -132,6 +132,12 @@ export function configIssues(c: ExperimentConfig, opts: ValidateOptions = {}): C
   if (!isObj(c.ga)) add('ga', 'out-of-range', 'must be an object');
   else int('ga.epochs', c.ga.epochs, 1, 10_000);
 
+  if (c.backdoor !== undefined) {
+    const b = c.backdoor as { kind?: unknown; name?: unknown };
+    if (!isObj(b) || b.kind !== 'file') add('backdoor.kind', 'unknown-kind', `must be 'file' (θ_b from a checkpoint), got ${JSON.stringify(b?.kind)}`);
+    else if (typeof b.name !== 'string' || !b.name) add('backdoor.name', 'out-of-range', 'must name the checkpoint file');
+  }
+
   if (c.forget !== undefined) {
     const f = c.forget as { trigger?: unknown; decree?: unknown };
     if (!isObj(f) || (f.trigger !== 'known' && f.trigger !== 'decree')) add('forget.trigger', 'unknown-kind', `must be 'known' or 'decree', got ${JSON.stringify(f?.trigger)}`);
