@@ -43,6 +43,17 @@ afterAll(() => {
   session.dispose();
 });
 
+/** Start a job, cancel it at its n-th progress message, and check it ends cancelled soon after. */
+async function cancelAtProgress(start: (onProgress: () => void) => { cancel(): void; result: Promise<unknown> }, n: number): Promise<void> {
+  let seen = 0;
+  const job = start(() => {
+    if (++seen === n) job.cancel();
+  });
+  const err = await job.result.catch((e) => e);
+  expect(isCancelled(err)).toBe(true);
+  expect(seen).toBeLessThan(n + 8);
+}
+
 describe('experiment jobs over the worker protocol', () => {
   it('loadModel / loadData report progress and summaries', async () => {
     const c = config();
@@ -136,15 +147,7 @@ describe('experiment jobs over the worker protocol', () => {
     const c = config();
     c.attack.epochs = 50;
     const before = tf.memory().numTensors;
-    let seen = 0;
-    const job = client.start('attack', { config: c, cleanBaseline: false }, {
-      onProgress: () => {
-        if (++seen === 2) job.cancel();
-      },
-    });
-    const err = await job.result.catch((e) => e);
-    expect(isCancelled(err)).toBe(true);
-    expect(seen).toBeLessThan(10);
+    await cancelAtProgress((onProgress) => client.start('attack', { config: c, cleanBaseline: false }, { onProgress }), 2);
     expect(tf.memory().numTensors).toBe(before);
     // the previous θ_b is still there for the old config
     await expect(client.run('predictSamples', { config: config(), alpha: 0, count: 2 })).resolves.toBeDefined();
@@ -154,15 +157,7 @@ describe('experiment jobs over the worker protocol', () => {
     const c: ExperimentConfig = { ...config(), forget: { trigger: 'decree', decree: { ...MICRO_DECREE, images: 16, steps: 500, batchSize: 8, restarts: 2 } } };
     const before = tf.memory().numTensors;
     const vars = Object.keys(tf.engine().registeredVariables).length;
-    let seen = 0;
-    const job = client.start('decree', { config: c }, {
-      onProgress: () => {
-        if (++seen === 3) job.cancel();
-      },
-    });
-    const err = await job.result.catch((e) => e);
-    expect(isCancelled(err)).toBe(true);
-    expect(seen).toBeLessThan(10);
+    await cancelAtProgress((onProgress) => client.start('decree', { config: c }, { onProgress }), 3);
     expect(tf.memory().numTensors).toBe(before);
     expect(Object.keys(tf.engine().registeredVariables).length).toBe(vars);
   });

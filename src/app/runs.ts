@@ -133,7 +133,13 @@ export function summarize(r: RunRecord): RunSummary {
   return {
     trigger: TRIGGER_LABELS[c.trigger.kind],
     target: classes?.[c.attack.target] ?? `class ${c.attack.target}`,
-    setup: `${model} · ${data} · poison ${pct(c.attack.poisonRate, 1)} · seed ${c.seed}${c.forget?.trigger === 'decree' ? ' · forget set by DECREE' : ''}`,
+    setup: [
+      model,
+      data,
+      c.backdoor ? `θ_b from ${c.backdoor.name}` : `poison ${pct(c.attack.poisonRate, 1)}`,
+      `seed ${c.seed}`,
+      ...(c.forget?.trigger === 'decree' ? ['forget set by DECREE'] : []),
+    ].join(' · '),
     caBefore: before?.ca ?? null,
     caAfter: after?.ca ?? null,
     asrBefore: before?.asr ?? null,
