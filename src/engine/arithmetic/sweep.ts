@@ -132,7 +132,7 @@ export interface RunSweepOptions extends SweepRuleConfig {
   /** Ascending grid. */
   alphas: number[];
   /** Validation scores of θ̂_c(α) = θ_b − α·τ̂_t (and the proxy ASR, TBAR+DECREE). */
-  evaluate: (alpha: number) => Promise<Scores & { proxyAsr?: number }>;
+  evaluate: (alpha: number) => Promise<ValScores>;
   onPoint?: (p: SweepPoint, index: number) => void;
   signal?: AbortSignal;
 }
@@ -144,14 +144,21 @@ export interface SweepRun {
   stop?: AgnosticStop;
 }
 
+/** Validation scores of a model, with the proxy ASR when the forget set is DECREE's (§6). */
+export type ValScores = Scores & { proxyAsr?: number };
+
+/** The sweep point of α from its validation scores. */
+export function sweepPoint(alpha: number, v: ValScores): SweepPoint {
+  return { alpha, val: { ca: v.ca, asr: v.asr }, ...(v.proxyAsr !== undefined && { proxyAsr: v.proxyAsr }) };
+}
+
 /** Evaluate the grid point by point (stopping early under the agnostic rule) and select α. */
 export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
   const points: SweepPoint[] = [];
   for (let i = 0; i < o.alphas.length; i++) {
     await checkpoint(o.signal);
     const alpha = o.alphas[i];
-    const val = await o.evaluate(alpha);
-    const p: SweepPoint = { alpha, val: { ca: val.ca, asr: val.asr }, ...(val.proxyAsr !== undefined && { proxyAsr: val.proxyAsr }) };
+    const p = sweepPoint(alpha, await o.evaluate(alpha));
     points.push(p);
     o.onPoint?.(p, i);
     if (o.rule === 'agnostic') {

@@ -22,7 +22,7 @@ import type { ImageSplit } from '../data/splits';
 import type { FinetuneConfig } from '../experiment/config';
 import type { Scores, SweepPoint, TbarResult, TrainProgress } from '../experiment/results';
 import { finetuneVision } from '../train/finetune';
-import { selectKnownTrigger } from './sweep';
+import { selectKnownTrigger, sweepPoint, type ValScores } from './sweep';
 import { cloneWeights, disposeWeights, loadArithmetic, TaskVector, type WeightMap } from './taskVector';
 
 /** The forget set as a training set: every image triggered, every label = target. */
@@ -30,9 +30,9 @@ export function forgetSet(split: ImageSplit, target: number, batch: BatchOptions
   return trainingSet(split, new Int32Array(split.rows.length).fill(target), { ...batch, rows: 'all' });
 }
 
-/** Scores of the model's CURRENT weights. */
+/** Scores of the model's CURRENT weights: validation (with the proxy ASR under TBAR+DECREE) and test. */
 export interface Scorer {
-  val(): Promise<Scores>;
+  val(): Promise<ValScores>;
   test(): Promise<Scores>;
 }
 
@@ -74,7 +74,7 @@ export async function selectOnValScoreOnTest(model: ClipModel, thetaB: WeightMap
   const points: SweepPoint[] = [];
   for (const alpha of o.alphas) {
     loadArithmetic(model, thetaB, [[tau, -alpha]]);
-    points.push({ alpha, val: await o.score.val() });
+    points.push(sweepPoint(alpha, await o.score.val()));
   }
   const { alpha } = selectKnownTrigger(points, o.asrThreshold);
   loadArithmetic(model, thetaB, [[tau, -alpha]]);

@@ -39,7 +39,7 @@ import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilities
 import { finetuneVision } from '../train/finetune';
 import { gradientAscent } from '../train/gradientAscent';
 import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentanglement';
-import { coarseGrid, removalFigures, runSweep } from '../arithmetic/sweep';
+import { coarseGrid, removalFigures, runSweep, type ValScores } from '../arithmetic/sweep';
 import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
 import { invertTrigger, type InvertedTrigger } from '../inversion/decree';
 import { stampTrigger } from '../inversion/stamp';
@@ -396,7 +396,7 @@ export class ExperimentSession {
    * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
    */
   tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
-    return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, ruleVal, train }) => {
+    return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }) => {
       const run = await estimateTriggerVector({
         ...train,
         hp,
@@ -406,7 +406,7 @@ export class ExperimentSession {
           alphas: coarseGrid(config.sweep.alphas),
           asrThreshold: config.sweep.asrThreshold,
           score: {
-            val: () => ruleVal(),
+            val: valScores,
             test: async () => scoresOf(await scoreSplit(ev, data.splits.test, target)),
           },
         },
@@ -453,9 +453,7 @@ export class ExperimentSession {
           signal: ctx.signal,
           evaluate: async (alpha) => {
             loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
-            const val = scoresOf(await scoreSplit(ev, data.splits.val, target));
-            if (!proxy) return val;
-            return { ...val, proxyAsr: (await asrOnSplit(this.evalCtx(proxy.trigger, ctx.signal), data.splits.val, proxy.target)).rate };
+            return this.valScores(ev, data.splits.val, target, proxy);
           },
           onPoint: (p, i) => {
             ctx.partial?.(p);
@@ -711,8 +709,8 @@ export class ExperimentSession {
       batchLimit?: BatchLimit;
       /** The attack's trigger (test scores are always the true attack's). */
       ev: EvalContext;
-      /** Validation scores a rule decides on: CA and the (proxy, TBAR+DECREE) ASR of the current weights. */
-      ruleVal: () => Promise<Scores>;
+      /** Validation scores of the current weights, with the proxy ASR under TBAR+DECREE. */
+      valScores: () => Promise<ValScores>;
       train: { model: ClipModel; head: tf.Tensor2D; thetaB: WeightMap; forget: ReturnType<typeof forgetSet>; seed: number };
     }) => Promise<T>,
   ): Promise<T> {
@@ -727,14 +725,17 @@ export class ExperimentSession {
         const forget = forgetSet(data.splits.forget, proxy?.target ?? target, { imageSize: m.config.vision_config.image_size, trigger: proxy?.trigger ?? trigger });
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
         const ev = this.evalCtx(trigger, ctx.signal);
-        const ruleVal = async (): Promise<Scores> => {
-          const val = scoresOf(await scoreSplit(ev, data.splits.val, target));
-          if (!proxy) return val;
-          return { ca: val.ca, asr: (await asrOnSplit(this.evalCtx(proxy.trigger, ctx.signal), data.splits.val, proxy.target)).rate };
-        };
-        return fn({ model, data, backdoor, target, hp, batchLimit, ev, ruleVal, train });
+        const valScores = () => this.valScores(ev, data.splits.val, target, proxy);
+        return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train });
       }));
     });
+  }
+
+  /** CA and ASR of the live weights on `split`, and the proxy's ASR (its stamp, its class) when there is one. */
+  private async valScores(ev: EvalContext, split: ImageSplit, target: number, proxy: { trigger: Trigger; target: number } | null): Promise<ValScores> {
+    const val = scoresOf(await scoreSplit(ev, split, target));
+    if (!proxy) return val;
+    return { ...val, proxyAsr: (await asrOnSplit({ ...ev, trigger: proxy.trigger }, split, proxy.target)).rate };
   }
 
   /**
