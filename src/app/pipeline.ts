@@ -2,7 +2,7 @@
  * The experiment's stages: which worker job each runs, what it depends on, which part of the config
  * it reads (its key: a stage whose key changed since it ran is stale), and how its progress reads.
  */
-import type { ExperimentConfig } from '../engine/experiment/config';
+import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
 import type { DecreeStageProgress, EvalProgress, TrainProgress } from '../engine/experiment/results';
 import type { JobName, LoadProgress } from '../worker/protocol';
 import { canonicalJson } from './configCheck';
@@ -55,7 +55,7 @@ export const STAGE_DEPS: Record<StageId, readonly StageId[]> = {
  * reverse-engineered (TBAR+DECREE, §6); every other stage always.
  */
 export function stageApplies(stage: StageId, c: ExperimentConfig): boolean {
-  return stage !== 'decree' || c.forget?.trigger === 'decree';
+  return stage !== 'decree' || forgetOf(c).trigger === 'decree';
 }
 
 /** Stages that need `stage`, directly or not. */
@@ -81,7 +81,7 @@ export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): s
   const model = { model: c.model, templates: c.templates, data: c.data };
   const data = { data: c.data, seed: c.seed, splits: c.splits };
   const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, backdoor: c.backdoor, clean: x.cleanBaseline };
-  const decree = { ...attack, forget: c.forget ?? { trigger: 'known' } };
+  const decree = { ...attack, forget: forgetOf(c) };
   const tbar = { ...decree, tbar: c.tbar };
   const parts: Record<StageId, unknown> = {
     model,
