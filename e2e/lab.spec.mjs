@@ -347,6 +347,7 @@ export async function decreeWhenTheAttackIsUnknown({ page, baseUrl }) {
   assert.equal(cfg.forget.trigger, 'decree');
   assert.equal(cfg.sweep.rule, 'agnostic', 'DECREE comes with the attack-agnostic α rule');
   assert.equal(await page.getByTestId('decree-card').getAttribute('data-state'), 'empty');
+  assert.equal(await page.getByTestId('decree-baseline').isChecked(), true, 'the θ_pre baseline is on by default');
 
   await page.getByTestId('run-unlearn').click();
   await waitAttr(page, 'panel-unlearn', 'data-status', (v) => v === 'done' || v === 'error');

@@ -17,9 +17,10 @@ import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
 export function UnlearnPanel() {
-  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, inferred } = useLab(
+  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, baseline, inferred } = useLab(
     useShallow((s) => ({
       decree: s.config.forget?.trigger === 'decree',
+      baseline: s.config.forget?.trigger === 'decree' && s.config.forget.decree.baseline,
       inferred: s.current.decree ? className(s, s.current.decree.inference.target) : null,
       tbar: s.current.tbar,
       sweep: s.current.sweep,
@@ -61,7 +62,15 @@ export function UnlearnPanel() {
               <option value="decree">Reverse-engineered by DECREE (§6: attack unknown)</option>
             </select>
           </label>
-          {decree && <FieldGrid fields={DECREE_FIELDS} />}
+          {decree && (
+            <>
+              <FieldGrid fields={DECREE_FIELDS} />
+              <label className="check">
+                <input type="checkbox" checked={baseline} onChange={(e) => setField('forget.decree.baseline', e.target.checked)} data-testid="decree-baseline" />
+                Also invert θ_pre (DECREE's detection baseline: a clean encoder needs a larger stamp). Doubles DECREE's time.
+              </label>
+            </>
+          )}
           <FieldGrid fields={TBAR_FIELDS} />
           <h4 className="settings-h">Choosing α</h4>
           <AlphaGridFields />
