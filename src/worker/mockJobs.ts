@@ -9,7 +9,7 @@
  *   fail    { job: code }: that job fails part-way with the code ('crash' kills the worker instead)
  */
 import { Rng } from '../engine/rng';
-import type { ExperimentConfig } from '../engine/experiment/config';
+import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
 import type {
   DataSummary,
   DecreeResult,
@@ -135,6 +135,11 @@ function strip(seed: number, start: number, count: number): ImageStrip {
 }
 
 // ---- triggers on uint8 images (the real kinds, simplified)
+
+/** base64 of bytes (the inverse of decode). */
+function encode(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes));
+}
 
 function decode(b64: string): Uint8Array {
   return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -266,9 +271,9 @@ export function createMockHandlers(opts: MockOptions): Handlers {
   const modelKey = (c: ExperimentConfig) => key(c.model, c.templates);
   const dataKey = (c: ExperimentConfig) => key(c.data, c.seed, c.splits);
   const attackKey = (c: ExperimentConfig) => key(modelKey(c), dataKey(c), c.trigger, c.attack, c.backdoor);
-  const decreeKey = (c: ExperimentConfig) => key(attackKey(c), c.forget ?? { trigger: 'known' });
+  const decreeKey = (c: ExperimentConfig) => key(attackKey(c), forgetOf(c));
   const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar);
-  const usesDecree = (c: ExperimentConfig) => c.forget?.trigger === 'decree';
+  const usesDecree = (c: ExperimentConfig) => forgetOf(c).trigger === 'decree';
 
   async function train(
     ctx: JobContext<'attack' | 'tbar' | 'gradientAscent'>,
@@ -439,14 +444,13 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         runs: Array.from({ length: d.restarts }, (_, k) => ({ pl1: pl1 + k * 0.01, similarity: d.simThreshold + 0.01, reachedThreshold: true })),
         curve: curves[phase],
       });
-      // The mock stamp: faint horizontal stripes (SIG-like) over the whole image.
+      // The mock stamp: faint vertical stripes (SIG-like, varying along x) over the whole image.
       const mask = new Uint8Array(S * S).fill(40);
       const pattern = new Uint8Array(S * S * 3);
       for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) pattern.fill(x % 6 < 3 ? 230 : 20, (y * S + x) * 3, (y * S + x) * 3 + 3);
-      const b64 = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes));
       const target = config.attack.target;
       const shift = MOCK_CLASSES.map((_, c) => (c === target ? 0.71 : -0.07));
-      const trigger: DecreeResult['trigger'] = { kind: 'painted', seed: config.seed, params: { width: S, height: S, pattern: b64(pattern), mask: b64(mask), size: S, position: { x: 0, y: 0 }, resize: 'nearest' } };
+      const trigger: DecreeResult['trigger'] = { kind: 'painted', seed: config.seed, params: { width: S, height: S, pattern: encode(pattern), mask: encode(mask), size: S, position: { x: 0, y: 0 }, resize: 'nearest' } };
       const result: DecreeResult = {
         trigger,
         backdoored: summary('backdoored', 0.061),

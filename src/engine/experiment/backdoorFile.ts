@@ -32,6 +32,7 @@ export async function loadBackdoorFile(
   const thetaB: WeightMap = new Map();
   let ignored = 0;
   const mismatched: string[] = [];
+  const seen = new Set<string>(); // θ_pre's vision tensors found in the file, whatever their shape
   try {
     for await (const t of readSafetensorsStream(file.stream(), { totalBytes: file.size })) {
       throwIfAborted(opts.signal);
@@ -40,13 +41,14 @@ export async function loadBackdoorFile(
         ignored++;
         continue;
       }
+      seen.add(t.name);
       if (want.shape.length !== t.shape.length || want.shape.some((d, i) => d !== t.shape[i])) {
         mismatched.push(`${t.name} [${t.shape}] (θ_pre: [${want.shape}])`);
         continue;
       }
       thetaB.set(t.name, tf.tensor(t.data, t.shape, 'float32'));
     }
-    const missing = [...thetaPre.keys()].filter((n) => !thetaB.has(n) && !mismatched.some((m) => m.startsWith(`${n} `)));
+    const missing = [...thetaPre.keys()].filter((n) => !seen.has(n));
     if (mismatched.length || missing.length) {
       const list = (xs: string[]) => `${xs.slice(0, 4).join(', ')}${xs.length > 4 ? ` and ${xs.length - 4} more` : ''}`;
       throw new SourceError(
