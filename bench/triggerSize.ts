@@ -2,7 +2,7 @@
  * `npm run bench:trigger-size` — how large must a BadNet patch be for the built-in micro CLIP to take
  * it? (A measurement, not a test: card.md quotes these figures.) The paper's 16-px patch at 224 px is
  * 2 px on the micro CLIP's 32-px images, and its tower sees 16-px patches; this runs the effect
- * test's experiment (tests/util/tbarCase.ts: shapes, splits 2000/300/600/300, 3% poison, seed 0) with
+ * test's quick experiment (tests/util/tbarCase.ts 'quick': shapes, splits 2000/300/600/300, 3% poison, seed 0) with
  * BadNet at several patch sides, at random positions (the paper's) and at fixed spots, and prints
  * backdoored CA / ASR and what TBAR then does. Writes bench/results/trigger-size-<timestamp>.json.
  *
@@ -34,7 +34,7 @@ const cases: { patchSize: number; position: BadNetParams['position'] }[] = [
 ];
 const rows = [];
 for (const c of cases) {
-  const config = tbarTestConfig('badnet');
+  const config = tbarTestConfig('badnet', 'quick');
   config.trigger = { ...config.trigger, params: { ...(config.trigger.params as BadNetParams), ...c } } as typeof config.trigger;
   const r = await runTbarCase(config);
   rows.push({

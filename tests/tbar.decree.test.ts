@@ -19,7 +19,7 @@ import { nodeFileSource } from './util/nodeFiles';
 
 describe('TBAR+DECREE against SIG (micro CLIP, shapes, attack unknown to the defence)', () => {
   it('inverts the trigger, finds the target, and removes the backdoor with the agnostic rule', async () => {
-    const c = tbarTestConfig('sig');
+    const c = tbarTestConfig('sig', 'quick');
     c.sweep.rule = 'agnostic';
     c.forget = { trigger: 'decree', decree: { ...MICRO_DECREE, images: c.splits.forget } };
     const s = new ExperimentSession({ files: nodeFileSource() });
