@@ -212,6 +212,14 @@ async function checkAttackWarnings(page, asr) {
   if (want) assert.match(await page.getByTestId('results-warning').textContent(), /did not take/);
   const kind = await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind);
   assert.equal(await page.getByTestId('switch-to-sig').count(), want && kind !== 'sig' ? 1 : 0, 'SIG is offered iff another trigger did not take');
+  // Blended takes on the built-in model with 20,000 training images: offered beside SIG.
+  assert.equal(await page.getByTestId('train-more-data').count(), want && kind === 'blended' ? 1 : 0, 'more data is offered iff Blended did not take');
+  if (want && kind === 'blended') {
+    assert.match(await page.getByTestId('attack-warning').textContent(), /20,000 training images at 3% \(600 poisoned\) give ASR 92%/);
+    await page.getByTestId('train-more-data').click();
+    await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().config.splits.train === 20_000);
+    assert.equal(await page.getByTestId('train-more-data').count(), 0, 'the offer goes once the split is that large');
+  }
   if (want && kind !== 'sig') {
     // One click sets up the trigger the built-in model takes (the next run uses it).
     await page.getByTestId('switch-to-sig').click();
@@ -515,7 +523,7 @@ export async function pickedFilesLoad({ page, baseUrl }) {
  */
 export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
   const t0 = Date.now();
-  await openLab(page, baseUrl, `?backend=webgpu&gpuMemoryGB=1&${blob(TINY_FLOW)}`);
+  await openLab(page, baseUrl, `?backend=webgpu&gpuMemoryGB=1&trigger=blended&${blob(TINY_FLOW)}`);
   await linkWasRead(page);
   assert.equal(await attr(page, 'backend', 'data-backend'), 'webgpu');
   await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
@@ -534,8 +542,8 @@ export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
   assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
   assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
   log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
-  await screenshot('webgpu-run'); // the finished run as it is, warnings and the SIG offer included
-  await checkAttackWarnings(page, s.attack.test.asr); // (clicks the offer: settings change after this)
+  await screenshot('webgpu-run'); // the finished run as it is, warnings and the offers included
+  await checkAttackWarnings(page, s.attack.test.asr); // (clicks the offers: settings change after this)
 }
 
 /**

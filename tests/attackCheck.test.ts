@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attackWarnings, whyNoBackdoor } from '../src/app/attackCheck';
+import { attackWarnings, suggestedTrainSplit, whyNoBackdoor } from '../src/app/attackCheck';
 import { defaultExperimentConfig, defaultTrigger } from '../src/app/defaults';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import type { TriggerKind } from '../src/engine/triggers/types';
@@ -33,6 +33,15 @@ describe('attackWarnings: did the backdoor take?', () => {
   it('the threshold is ASR 50%: 49.9% warns, 50% does not', () => {
     expect(attackWarnings({ test: { ca: 0.9, asr: 0.499 } }, micro('blended'))).toHaveLength(1);
     expect(attackWarnings({ test: { ca: 0.9, asr: 0.5 } }, micro('blended'))).toEqual([]);
+  });
+
+  it('on the micro CLIP, Blended’s advice is the amount of data it takes with; WaNet’s is that the tower cannot see it', () => {
+    expect(whyNoBackdoor(micro('blended'))).toContain('20,000 training images at 3% (600 poisoned) give ASR 92%');
+    expect(whyNoBackdoor(micro('wanet'))).toContain('half a pixel');
+    expect(suggestedTrainSplit(micro('blended'))).toBe(20_000);
+    expect(suggestedTrainSplit({ ...micro('blended'), splits: { train: 20_000, val: 500, test: 1000, forget: 500 } })).toBeNull();
+    expect(suggestedTrainSplit(micro('wanet'))).toBeNull();
+    expect(suggestedTrainSplit(hub('blended'))).toBeNull();
   });
 
   it('a Hub model gets the generic advice, not the micro CLIP’s measurements', () => {

@@ -4,10 +4,12 @@
  * the backdoor removed" is a ratio of small numbers (1.3% → 0% reads as "100% removed") and TBAR has
  * nothing to show. These checks say so next to the numbers instead of letting them pass as a result.
  *
- * Measured on the built-in micro CLIP (16-px patches at 32 px; card.md; splits 2000/300/600/300, 3%
- * poison, seed 0): SIG 99.8%; BadNet, Blended, WaNet at the paper's scale ≤ 3% (BadNet's patch is
- * 2 px there). BadNet at random positions: 2 px 1.9%, 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5%;
- * a 16-px patch at one fixed spot 44–65% (`npm run bench:trigger-size`).
+ * Measured on the built-in micro CLIP (16-px patches at 32 px; card.md; 3% poison, seed 0): with 2000
+ * training images SIG 99.8%; BadNet, Blended, WaNet at the paper's scale ≤ 3% (BadNet's patch is 2 px
+ * there). With 20,000 (600 poisoned; the paper poisons 3% of 43k) Blended takes, 92.4%; BadNet and
+ * WaNet do not even with 43,000 × 6 epochs (0.4% / 4.1%). BadNet at random positions (2000 images):
+ * 2 px 1.9%, 4 px 2.2%, 8 px 4.5%, 12 px 12.1%, 16 px 32.5%; a 16-px patch at one fixed spot 44–65%
+ * (`npm run bench:trigger-size`).
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
 import { pct } from './format';
@@ -16,6 +18,8 @@ import { pct } from './format';
 export const ATTACK_TOOK_ASR = 0.5;
 /** The paper's backdoored CA is within about a point of clean fine-tuning; beyond 3 points, say so. */
 export const CLEAN_GAP_MAX = 0.03;
+/** Training images with which Blended takes on the built-in micro CLIP at 3% poison (600 poisoned; ASR 92.4%). */
+export const MICRO_BLENDED_TRAIN = 20_000;
 
 export interface AttackOutcome {
   /** θ_b on the test split. */
@@ -37,10 +41,21 @@ export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'
   const scale =
     k === 'badnet'
       ? 'BadNet’s 16-px patch at 224 px is 2 px here, and this tower sees images through 16-px patches: at random positions it takes 2% of triggered images at 4 px and 33% at 16 px'
-      : k === 'blended' || k === 'wanet'
-        ? `at the paper's scale ${k === 'blended' ? 'Blended' : 'WaNet'} takes ≤ 3% on this tower`
-        : 'a painted trigger needs to be large and high-contrast for this small tower to see it';
+      : k === 'blended'
+        ? `Blended takes on this tower with the paper’s amount of poisoned data: ${MICRO_BLENDED_TRAIN.toLocaleString('en-US')} training images at 3% (600 poisoned) give ASR 92%, 2000 (60 poisoned) give 3% (the training split is set in step 2)`
+        : k === 'wanet'
+          ? 'WaNet moves pixels by about half a pixel, and this tower does not see it (ASR ≤ 4%, even with 43,000 training images)'
+          : 'a painted trigger needs to be large and high-contrast for this small tower to see it';
   return `The built-in micro CLIP is a 0.37M-parameter model on 32-px images: ${scale} (card.md). SIG takes (≈ 100%): try it to see TBAR remove a backdoor.`;
+}
+
+/**
+ * A larger training split with which this model and trigger take a backdoor, when the lab knows one
+ * and the config uses less (else null): Blended on the micro CLIP.
+ */
+export function suggestedTrainSplit(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits'>): number | null {
+  const known = config.model.kind === 'builtin' && config.trigger.kind === 'blended';
+  return known && config.splits.train < MICRO_BLENDED_TRAIN ? MICRO_BLENDED_TRAIN : null;
 }
 
 /**

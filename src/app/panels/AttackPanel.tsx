@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { attackWarnings, didNotTake, whyNoBackdoor } from '../attackCheck';
+import { attackWarnings, didNotTake, suggestedTrainSplit, whyNoBackdoor } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
 import { fmtRate, fmtSci, pct } from '../format';
@@ -13,13 +13,14 @@ import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
 export function AttackPanel() {
-  const { attack, runConfig, triggerKind, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline, backdoor, backdoorFile } = useLab(
+  const { attack, runConfig, triggerKind, moreData, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline, backdoor, backdoorFile } = useLab(
     useShallow((s) => ({
       backdoor: s.config.backdoor ?? null,
       backdoorFile: s.files.backdoor?.[0] ?? null,
       attack: s.current.attack,
       runConfig: s.current.config,
       triggerKind: s.config.trigger.kind,
+      moreData: suggestedTrainSplit(s.config),
       zeroShot: s.current.zeroShot,
       cfg: s.config.attack,
       target: className(s, s.config.attack.target),
@@ -107,6 +108,12 @@ export function AttackPanel() {
               <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
                 Switch the trigger to SIG
               </button>
+              {moreData !== null && (
+                <button type="button" className="btn btn-small" disabled={busy} data-testid="train-more-data"
+                  onClick={() => setConfig((c) => ({ ...c, splits: { ...c.splits, train: moreData } }))}>
+                  Train on {moreData.toLocaleString('en-US')} images instead
+                </button>
+              )}
             </div>
           )}
         </div>
