@@ -26,7 +26,7 @@ const blob = (patch) => `c=j${Buffer.from(JSON.stringify(patch)).toString('base6
  * laptop): fewer images, α points and ξ cells — the same stages and charts. With SIG: of the paper's
  * triggers it is the one the built-in micro CLIP takes (public/models/micro-clip/card.md), so "ASR
  * below the threshold at the chosen α" is a real removal here. Splits and epochs as the TBAR effect
- * tests (tests/util/tbarCase.ts): in Node on the same backend this backdoor reaches ASR 99.8% (test)
+ * tests' 'quick' experiment (tests/util/tbarCase.ts): in Node on the same backend this backdoor reaches ASR 99.8% (test)
  * and TBAR removes 99.3% of it.
  */
 const REAL_FLOW = {
