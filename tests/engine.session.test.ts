@@ -203,6 +203,36 @@ describe('experiment session', () => {
     await expect(session.attack(fromFile, false, {}, [new File(['x'], 'theta-b.pt')])).rejects.toMatchObject({ message: expect.stringMatching(/\.safetensors/) });
   });
 
+  it('τ̂_t from a file (§5.2 transfer): an exported τ̂_t loads bit-identical without fine-tuning; models are refused as τ̂_t and τ̂_t as θ_b', async () => {
+    const c = smallConfig();
+    await session.attack(c, false);
+    const own = await session.tbar(c, {}, { perEpoch: false });
+    const exported = await session.exportWeights(c, 'trigger-vector');
+    const want = session.snapshot('tauHat')!;
+    const file = new File([exported.bytes as Uint8Array<ArrayBuffer>], 'tau.safetensors');
+    const fromFile: ExperimentConfig = { ...c, triggerVector: { kind: 'file', name: file.name } };
+    // τ̂_t fine-tuned for `c` is not τ̂_t for `fromFile` (config.triggerVector differs)
+    expect(await stale(session.sweep(fromFile))).toMatch(/config\.triggerVector.*rerun TBAR/);
+    await expect(session.tbar(fromFile)).rejects.toMatchObject({ code: 'no-files', message: expect.stringMatching(/pick it again/) });
+    const r = await session.tbar(fromFile, {}, {}, [file]);
+    expect(r.losses).toEqual([]);
+    expect(r.perEpoch).toEqual([]);
+    expect(r.fromFile).toEqual({ name: 'tau.safetensors', taken: want.size, ignored: 0 });
+    expect(r.triggerNorm).toBe(own.triggerNorm);
+    expect(r.cosine).toBe(own.cosine);
+    const got = session.snapshot('tauHat')!;
+    for (const [n, t] of want) expect(await got.get(n)!.data(), n).toEqual(await t.data());
+    tf.dispose([...want.values(), ...got.values()]);
+    expect((await session.sweep(fromFile)).points.length).toBe(c.sweep.alphas.length);
+    // the lab's θ_b export picked as τ̂_t, and its τ̂_t export picked as θ_b: same names and shapes, wrong content
+    const thetaB = new File([(await session.exportWeights(c, 'backdoored')).bytes as Uint8Array<ArrayBuffer>], 'theta-b.safetensors');
+    await expect(session.tbar(fromFile, {}, {}, [thetaB])).rejects.toMatchObject({ code: 'bad-data', message: expect.stringMatching(/backdoored-model θ_b export, not a trigger vector/) });
+    await expect(session.attack({ ...c, backdoor: { kind: 'file', name: 'tau.safetensors' } }, false, {}, [file])).rejects.toMatchObject({
+      code: 'bad-data',
+      message: expect.stringMatching(/trigger-vector τ̂_t export, not a backdoored checkpoint/),
+    });
+  });
+
   it('a job cancelled while queued never starts', async () => {
     const c = smallConfig();
     const ac = new AbortController();

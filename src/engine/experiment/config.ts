@@ -19,6 +19,9 @@
  *   forget — which trigger the forget set carries: the attack's (known trigger, §4–5) or, without
  *            knowledge of the attack, one reverse-engineered from θ_b by DECREE with an inferred
  *            target (TBAR+DECREE, §6); absent = the attack's
+ *   triggerVector — where τ̂_t comes from: TBAR's fine-tuning on the forget set (absent), or a file the
+ *            user loads, a τ̂_t extracted from another model backdoored with the same attack (§5.2,
+ *            Table 2: TBAR vectors transfer across models)
  */
 import type { DecreeSettings } from '../inversion/decree';
 import type { TriggerConfig } from '../triggers/types';
@@ -137,9 +140,11 @@ export interface ExperimentConfig {
   forget?: ForgetConfig;
   /** Absent: θ_b is trained by the attack stage. */
   backdoor?: BackdoorSource;
+  /** Absent: τ̂_t is estimated by the tbar stage's fine-tuning. */
+  triggerVector?: TriggerVectorSource;
 }
 
-/** θ_b from a backdoored checkpoint file (its vision tower; experiment/backdoorFile.ts). The trigger and
+/** θ_b from a backdoored checkpoint file (its vision tower; experiment/visionFile.ts). The trigger and
  *  target of the config then say which attack to score it against. */
 export type BackdoorSource = { kind: 'file'; name: string };
 
@@ -147,3 +152,7 @@ export type BackdoorSource = { kind: 'file'; name: string };
 export function forgetOf(c: Pick<ExperimentConfig, 'forget'>): ForgetConfig {
   return c.forget ?? { trigger: 'known' };
 }
+
+/** τ̂_t from a file (experiment/visionFile.ts): a trigger vector extracted from another model backdoored
+ *  with the same attack (§5.2, Table 2). The tbar stage then loads it instead of fine-tuning. */
+export type TriggerVectorSource = { kind: 'file'; name: string };

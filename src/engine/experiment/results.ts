@@ -132,6 +132,8 @@ export interface TbarResult {
   backdoorNorm: number;
   cosine: number;
   batchLimit?: BatchLimit;
+  /** config.triggerVector: τ̂_t was loaded from this file (no fine-tuning; losses and perEpoch are []). */
+  fromFile?: { name: string; taken: number; ignored: number };
 }
 
 /** Progress of DECREE: which encoder is being inverted, θ_b or (the baseline) θ_pre. */

@@ -74,7 +74,7 @@ import type {
 import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
 import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
 import { ExperimentConfigError, validateConfig } from './validate';
-import { loadBackdoorFile } from './backdoorFile';
+import { loadVisionFile } from './visionFile';
 
 /** What a stage reports to (a JobContext satisfies it). */
 export interface StageContext<P = EvalProgress, Q = never> {
@@ -259,7 +259,7 @@ export class ExperimentSession {
   /**
    * Poisoned fine-tuning from θ_pre → θ_b (appendix A.1/A.2), optionally preceded by the clean baseline.
    * With config.backdoor = { kind: 'file' }, θ_b is instead the vision tower of the checkpoint in
-   * `dropped` (backdoorFile.ts); either way it is then scored on the test split with the config's trigger.
+   * `dropped` (visionFile.ts); either way it is then scored on the test split with the config's trigger.
    */
   attack(config: ExperimentConfig, cleanBaseline: boolean, ctx: StageContext<TrainProgress> = {}, dropped?: readonly UserFile[]): Promise<AttackResult> {
     return this.exclusive(ctx.signal, async () => {
@@ -295,8 +295,8 @@ export class ExperimentSession {
           if (!file) {
             throw new SourceError('no-files', `θ_b comes from the checkpoint ${config.backdoor.name}, which this session does not have (files are not kept across a reload): pick it again`);
           }
-          const loaded = await loadBackdoorFile(file, model.thetaPre, { signal: ctx.signal });
-          thetaB = loaded.thetaB;
+          const loaded = await loadVisionFile(file, model.thetaPre, 'backdoor', { signal: ctx.signal });
+          thetaB = loaded.tensors;
           fromFile = { name: file.name, taken: loaded.taken, ignored: loaded.ignored };
           m.setWeights(thetaB);
         } else {
@@ -392,10 +392,17 @@ export class ExperimentSession {
   }
 
   /**
-   * Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3).
+   * Fine-tune θ_b on the forget set → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve (Fig. 3);
+   * with config.triggerVector, load τ̂_t from the file in `dropped` instead (§5.2 transfer).
    * `perEpoch: false` skips that curve (scripts and tests that only need τ̂_t; perEpoch is then []).
    */
-  tbar(config: ExperimentConfig, ctx: StageContext<TrainProgress> = {}, opts: { perEpoch?: boolean } = {}): Promise<TbarResult> {
+  tbar(
+    config: ExperimentConfig,
+    ctx: StageContext<TrainProgress> = {},
+    opts: { perEpoch?: boolean } = {},
+    dropped?: readonly UserFile[],
+  ): Promise<TbarResult> {
+    if (config.triggerVector) return this.loadTriggerVector(config, config.triggerVector.name, ctx, dropped);
     return this.forgetStage(config, 'TBAR', ctx, async ({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }) => {
       const run = await estimateTriggerVector({
         ...train,
@@ -411,29 +418,52 @@ export class ExperimentSession {
           },
         },
       });
-      try {
-        const tauB = TaskVector.fromDifference(backdoor.thetaB, model.thetaPre);
-        let result: TbarResult;
-        try {
-          result = {
-            losses: run.losses,
-            perEpoch: run.perEpoch,
-            triggerNorm: await run.tauHat.norm(),
-            backdoorNorm: await tauB.norm(),
-            cosine: await run.tauHat.cosine(tauB),
-            ...(batchLimit && { batchLimit }),
-          };
-        } finally {
-          tauB.dispose();
-        }
-        this.dropTriggerVector();
-        this.triggerVector = { tauHat: run.tauHat, stamp: stampOf('tbar', config), result };
-        return result;
-      } catch (e) {
-        run.tauHat.dispose();
-        throw e;
-      }
+      return this.keepTriggerVector(config, run.tauHat, model, backdoor, { losses: run.losses, perEpoch: run.perEpoch, ...(batchLimit && { batchLimit }) });
     });
+  }
+
+  /**
+   * config.triggerVector: τ̂_t is the vision tower of the picked .safetensors file in `dropped` (e.g. the
+   * lab's "Trigger vector τ̂_t" export from another run), checked against θ_pre's names and shapes —
+   * the transfer of §5.2 / Table 2. No fine-tuning; the sweep then applies it to this θ_b.
+   */
+  private loadTriggerVector(config: ExperimentConfig, name: string, ctx: StageContext<TrainProgress>, dropped?: readonly UserFile[]): Promise<TbarResult> {
+    return this.exclusive(ctx.signal, async () => {
+      const { model } = await this.ready(config, 'TBAR', ctx);
+      const backdoor = this.requireBackdoor(config, 'TBAR');
+      const file = dropped?.find((f) => /\.safetensors$/i.test(f.name)) ?? dropped?.[0];
+      if (!file) {
+        throw new SourceError('no-files', `τ̂_t comes from the file ${name}, which this session does not have (files are not kept across a reload): pick it again`);
+      }
+      const loaded = await loadVisionFile(file, model.thetaPre, 'trigger-vector', { signal: ctx.signal });
+      const fromFile = { name: file.name, taken: loaded.taken, ignored: loaded.ignored };
+      return this.keepTriggerVector(config, new TaskVector(loaded.tensors), model, backdoor, { losses: [], perEpoch: [], fromFile });
+    });
+  }
+
+  /** Store τ̂_t as the tbar stage's output (taking ownership) and report ‖τ̂_t‖, ‖τ_b‖ and their cosine. */
+  private async keepTriggerVector(
+    config: ExperimentConfig,
+    tauHat: TaskVector,
+    model: ModelState,
+    backdoor: BackdoorState,
+    rest: Omit<TbarResult, 'triggerNorm' | 'backdoorNorm' | 'cosine'>,
+  ): Promise<TbarResult> {
+    try {
+      const tauB = TaskVector.fromDifference(backdoor.thetaB, model.thetaPre);
+      let result: TbarResult;
+      try {
+        result = { ...rest, triggerNorm: await tauHat.norm(), backdoorNorm: await tauB.norm(), cosine: await tauHat.cosine(tauB) };
+      } finally {
+        tauB.dispose();
+      }
+      this.dropTriggerVector();
+      this.triggerVector = { tauHat, stamp: stampOf('tbar', config), result };
+      return result;
+    } catch (e) {
+      tauHat.dispose();
+      throw e;
+    }
   }
 
   /** θ̂_c(α) = θ_b − α·τ̂_t (eq. 5) on the α grid, one partial per α; α by config.sweep.rule; test scores. */

@@ -7,7 +7,7 @@
 import { Rng } from '../rng';
 import { forgetOf, type ExperimentConfig } from './config';
 
-export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'backdoor' | 'tbar' | 'sweep' | 'disentangle' | 'ga' | 'forget';
+export type ConfigPart = 'model' | 'data' | 'seed' | 'splits' | 'templates' | 'trigger' | 'attack' | 'backdoor' | 'tbar' | 'sweep' | 'disentangle' | 'ga' | 'forget' | 'triggerVector';
 
 export type StageName = 'loadModel' | 'loadData' | 'head' | 'attack' | 'decree' | 'tbar' | 'sweep';
 
@@ -18,8 +18,8 @@ export const STAGE_DEPENDS: Record<StageName, ConfigPart[]> = {
   head: ['model', 'data', 'templates'],
   attack: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor'],
   decree: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget'],
-  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar'],
-  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar', 'sweep'],
+  tbar: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar', 'triggerVector'],
+  sweep: ['model', 'data', 'seed', 'splits', 'templates', 'trigger', 'attack', 'backdoor', 'forget', 'tbar', 'triggerVector', 'sweep'],
 };
 
 /** What to rerun, in the words of the UI's stage buttons. */

@@ -138,6 +138,12 @@ export function configIssues(c: ExperimentConfig, opts: ValidateOptions = {}): C
     else if (typeof b.name !== 'string' || !b.name) add('backdoor.name', 'out-of-range', 'must name the checkpoint file');
   }
 
+  if (c.triggerVector !== undefined) {
+    const v = c.triggerVector as { kind?: unknown; name?: unknown };
+    if (!isObj(v) || v.kind !== 'file') add('triggerVector.kind', 'unknown-kind', `must be 'file' (τ̂_t from a file), got ${JSON.stringify(v?.kind)}`);
+    else if (typeof v.name !== 'string' || !v.name) add('triggerVector.name', 'out-of-range', 'must name the trigger-vector file');
+  }
+
   if (c.forget !== undefined) {
     const f = c.forget as { trigger?: unknown; decree?: unknown };
     if (!isObj(f) || (f.trigger !== 'known' && f.trigger !== 'decree')) add('forget.trigger', 'unknown-kind', `must be 'known' or 'decree', got ${JSON.stringify(f?.trigger)}`);
