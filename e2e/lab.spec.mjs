@@ -452,10 +452,30 @@ export async function backdooredCheckpointRoundTrip({ page, baseUrl, context, lo
     `TBAR α ${run.sweep.alpha}: CA ${(run.sweep.test.ca * 100).toFixed(1)}% ASR ${(run.sweep.test.asr * 100).toFixed(1)}% · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await other.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--backdoor-from-file.png') });
 
+  // τ̂_t from a file (§5.2 transfer), the lab's own export: the same θ_b and τ̂_t give the same sweep, with no fine-tuning.
+  const [tauDownload] = await Promise.all([other.waitForEvent('download'), other.getByTestId('export-tau').click()]);
+  const tauFile = path.join(dir, 'tau-sig.safetensors');
+  await tauDownload.saveAs(tauFile);
+  await other.getByTestId('tau-load').check();
+  await other.getByTestId('tau-file').setInputFiles(tauFile);
+  await other.waitForFunction(() => globalThis.__tbarLab.useLab.getState().config.triggerVector?.name === 'tau-sig.safetensors');
+  await other.getByTestId('run-unlearn').click();
+  await waitAttr(other, 'panel-unlearn', 'data-status', (v) => v === 'done' || v === 'error', 180_000);
+  assert.equal(await attr(other, 'panel-unlearn', 'data-status'), 'done');
+  const transferred = await lab(other, () => globalThis.__tbarLab.useLab.getState().current);
+  assert.equal(transferred.tbar.losses.length, 0, 'no fine-tuning');
+  assert.equal(transferred.tbar.fromFile.name, 'tau-sig.safetensors');
+  assert.equal(transferred.tbar.triggerNorm, run.tbar.triggerNorm, 'the file holds the same τ̂_t');
+  assert.deepEqual(transferred.sweep.points, run.sweep.points, 'the same sweep, point by point');
+  await other.getByTestId('tau-loaded').waitFor();
+  log(`τ̂_t from the file (${transferred.tbar.fromFile.taken} tensors): α ${transferred.sweep.alpha}, CA ${(transferred.sweep.test.ca * 100).toFixed(1)}% ASR ${(transferred.sweep.test.asr * 100).toFixed(1)}% · ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await other.getByTestId('panel-unlearn').screenshot({ path: path.join(SHOTS, 'lab--tau-from-file.png') });
+
   await other.reload();
   await other.getByRole('heading', { name: 'TBAR Lab' }).waitFor();
   await other.getByTestId('backdoor-file-status').waitFor();
   assert.match(await other.getByTestId('backdoor-file-status').textContent(), /Pick the file/);
+  assert.match(await other.getByTestId('tau-file-status').textContent(), /Pick the file/);
   await other.close();
 }
 

@@ -170,17 +170,20 @@ describe('URL state', () => {
     expect(d3.problems.join('\n')).toMatch(/forget\.decree\.steps 0/);
   });
 
-  it('round-trips a backdoored checkpoint by name (the file itself never travels); a bad one is named and dropped', async () => {
+  it('round-trips a backdoored checkpoint and a trigger vector by name (the files never travel); a bad one is named and dropped', async () => {
     const c = defaultExperimentConfig();
     c.backdoor = { kind: 'file', name: 'theta-b sig.safetensors' };
+    c.triggerVector = { kind: 'file', name: 'micro-clip-trigger-vector.safetensors' };
     const s = state(c);
     const { dec } = await roundTrip(s);
     expect(dec.problems).toEqual([]);
     expect(dec.state.config.backdoor).toEqual(c.backdoor);
-    const bad = 'j' + Buffer.from(JSON.stringify({ backdoor: { kind: 'url', name: 'x' } })).toString('base64url');
+    expect(dec.state.config.triggerVector).toEqual(c.triggerVector);
+    const bad = 'j' + Buffer.from(JSON.stringify({ backdoor: { kind: 'url', name: 'x' }, triggerVector: { kind: 'file', name: '' } })).toString('base64url');
     const d2 = await decodeUrlState(`c=${bad}`);
     expect(d2.state.config.backdoor).toBeUndefined();
-    expect(d2.problems.join('\n')).toMatch(/backdoored checkpoint/);
+    expect(d2.state.config.triggerVector).toBeUndefined();
+    expect(d2.problems.join('\n')).toMatch(/backdoored checkpoint[^]*trigger vector/);
   });
 
   it('a blob with bad fields keeps the good ones and names the bad ones', async () => {

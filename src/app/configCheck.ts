@@ -189,6 +189,11 @@ export function checkConfig(raw: unknown): Checked {
     if (isObj(b) && b.kind === 'file' && typeof b.name === 'string' && b.name.length > 0 && b.name.length <= 300) c = { ...c, backdoor: { kind: 'file', name: b.name } };
     else problems.push(`backdoored checkpoint ${show(b)}: must be { kind: 'file', name }`);
   }
+  if (raw.triggerVector !== undefined) {
+    const v = raw.triggerVector;
+    if (isObj(v) && v.kind === 'file' && typeof v.name === 'string' && v.name.length > 0 && v.name.length <= 300) c = { ...c, triggerVector: { kind: 'file', name: v.name } };
+    else problems.push(`trigger vector ${show(v)}: must be { kind: 'file', name }`);
+  }
   const target = getPath(raw, 'attack.target');
   if (target !== undefined) {
     if (isInt(target, 0, 100000)) c = setPath(c, 'attack.target', target);

@@ -82,7 +82,7 @@ export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): s
   const data = { data: c.data, seed: c.seed, splits: c.splits };
   const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, backdoor: c.backdoor, clean: x.cleanBaseline };
   const decree = { ...attack, forget: forgetOf(c) };
-  const tbar = { ...decree, tbar: c.tbar };
+  const tbar = { ...decree, tbar: c.tbar, triggerVector: c.triggerVector };
   const parts: Record<StageId, unknown> = {
     model,
     data,

@@ -139,6 +139,7 @@ export function summarize(r: RunRecord): RunSummary {
       c.backdoor ? `θ_b from ${c.backdoor.name}` : `poison ${pct(c.attack.poisonRate, 1)}`,
       `seed ${c.seed}`,
       ...(c.forget?.trigger === 'decree' ? ['forget set by DECREE'] : []),
+      ...(c.triggerVector ? [`τ̂_t from ${c.triggerVector.name}`] : []),
     ].join(' · '),
     caBefore: before?.ca ?? null,
     caAfter: after?.ca ?? null,

@@ -102,7 +102,7 @@ export interface LabState {
   /** What the worker holds now. */
   loaded: { model: ModelSummary | null; data: DataSummary | null };
   /** Files the user picked for model { kind: 'file' } / data { kind: 'folder' } (never in the URL). */
-  files: { model: File[] | null; data: File[] | null; backdoor: File[] | null };
+  files: { model: File[] | null; data: File[] | null; backdoor: File[] | null; triggerVector: File[] | null };
   /** The run the panels show. */
   current: RunRecord;
   /** Stored runs, newest first. */
@@ -122,8 +122,12 @@ export interface LabState {
   setConfig(update: (c: ExperimentConfig) => ExperimentConfig): void;
   /** Use checkpoint files from the user's disk as θ_pre. */
   setModelFiles(files: File[]): void;
-  /** θ_b from a backdoored checkpoint (its vision tower) instead of the attack's fine-tuning; null: train it here. */
-  setBackdoorFile(file: File | null): void;
+  /**
+   * θ_b from a backdoored checkpoint ('backdoor', instead of the attack's fine-tuning) or τ̂_t from a
+   * file ('triggerVector', instead of TBAR's; §5.2 transfer): null computes it here again, undefined
+   * chooses a file before one is picked.
+   */
+  setSourceFile(part: FilePart, file: File | null | undefined): void;
   /** Use a folder of images (one sub-folder per class) as the data. */
   setDataFiles(files: File[]): void;
   setField(path: string, value: unknown): void;
@@ -148,6 +152,11 @@ export interface LabState {
   refreshCache(): Promise<void>;
   clearCache(): Promise<void>;
 }
+
+/** Config parts a user's file can stand in for, and the stage that computes them otherwise. */
+export type FilePart = 'backdoor' | 'triggerVector';
+const FILE_PART_STAGE: Record<FilePart, 'attack' | 'tbar'> = { backdoor: 'attack', triggerVector: 'tbar' };
+const FILE_PART_PLACEHOLDER: Record<FilePart, string> = { backdoor: 'a checkpoint', triggerVector: 'a trigger vector' };
 
 const idleStage = (): StageState => ({ status: 'idle', progress: null, error: null, key: null, inWorker: false, startedAt: null });
 const allStages = (f: (s: StageId) => StageState) => Object.fromEntries(STAGES.map((s) => [s, f(s)])) as Record<StageId, StageState>;
@@ -382,6 +391,8 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
   const params =
     id === 'attack'
       ? { config, cleanBaseline, ...(config.backdoor && { files: files.backdoor ?? [] }) }
+      : id === 'tbar' && config.triggerVector
+        ? { config, files: files.triggerVector ?? [] }
       : id === 'model' && config.model.kind === 'file'
         ? { config, files: files.model ?? [] }
         : id === 'data' && config.data.kind === 'folder'
@@ -503,7 +514,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   stages: allStages(idleStage),
   busy: false,
   loaded: { model: null, data: null },
-  files: { model: null, data: null, backdoor: null },
+  files: { model: null, data: null, backdoor: null, triggerVector: null },
   current: newRun(defaultExperimentConfig(), false, ''),
   runs: [],
   dbError: null,
@@ -573,19 +584,20 @@ export const useLab = create<LabState>((_set, _get) => ({
     get().setConfig((c) => ({ ...c, model: { kind: 'file', name: filesName(files, /\.safetensors$/i) } }));
   },
 
-  setBackdoorFile(file) {
-    if (!file) {
-      set((s) => ({ files: { ...s.files, backdoor: null } }));
+  setSourceFile(part, file) {
+    const stage = FILE_PART_STAGE[part];
+    if (file === null) {
+      set((s) => ({ files: { ...s.files, [part]: null } }));
       get().setConfig((c) => {
-        if (!c.backdoor) return c;
-        const { backdoor: _, ...rest } = c;
+        if (!c[part]) return c;
+        const { [part]: _, ...rest } = c;
         return rest;
       });
       return;
     }
-    // A new file under the same name is a new θ_b: the worker's copy no longer counts.
-    set((s) => ({ files: { ...s.files, backdoor: [file] }, stages: { ...s.stages, attack: { ...s.stages.attack, inWorker: false } } }));
-    get().setConfig((c) => ({ ...c, backdoor: { kind: 'file', name: file.name } }));
+    // A new file under the same name is a new θ_b / τ̂_t: the worker's copy no longer counts.
+    if (file) set((s) => ({ files: { ...s.files, [part]: [file] }, stages: { ...s.stages, [stage]: { ...s.stages[stage], inWorker: false } } }));
+    get().setConfig((c) => ({ ...c, [part]: { kind: 'file', name: file?.name ?? c[part]?.name ?? FILE_PART_PLACEHOLDER[part] } }));
   },
 
   setDataFiles(files) {

@@ -272,7 +272,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
   const dataKey = (c: ExperimentConfig) => key(c.data, c.seed, c.splits);
   const attackKey = (c: ExperimentConfig) => key(modelKey(c), dataKey(c), c.trigger, c.attack, c.backdoor);
   const decreeKey = (c: ExperimentConfig) => key(attackKey(c), forgetOf(c));
-  const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar);
+  const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar, c.triggerVector);
   const usesDecree = (c: ExperimentConfig) => forgetOf(c).trigger === 'decree';
 
   async function train(
@@ -468,8 +468,15 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       return result;
     },
 
-    tbar: async ({ config }, ctx) => {
+    tbar: async ({ config, files }, ctx) => {
       need('attack', attackKey(config), 'tbar', 'the attack');
+      if (config.triggerVector) {
+        const file = files?.find((f) => /\.safetensors$/i.test(f.name));
+        if (!file) throw new MockError('no-files', `τ̂_t comes from the file ${config.triggerVector.name}, which this session does not have: pick it again`);
+        await wait(ctx, 100);
+        session.tbar = tbarKey(config);
+        return { losses: [], perEpoch: [], triggerNorm: 4.02, backdoorNorm: 11.8, cosine: 0.29, fromFile: { name: file.name, taken: 38, ignored: 0 } };
+      }
       if (usesDecree(config)) need('decree', decreeKey(config), 'tbar', 'DECREE');
       const perEpoch: { epoch: number; alpha: number; test: Scores }[] = [];
       const losses = await train(ctx, 'tbar', config.splits.forget, config.tbar, { start: 1.9, end: 0.02, tau: 0.15 }, 45, 'tbar', async (epoch) => {

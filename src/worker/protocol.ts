@@ -86,8 +86,9 @@ export interface JobMap {
   attack: { params: { config: ExperimentConfig; cleanBaseline: boolean; files?: File[] }; result: AttackResult; progress: TrainProgress; partial: never };
   /** TBAR+DECREE (§6): invert a trigger from θ_b (and θ_pre) and infer its target; the forget set's from then on. */
   decree: ExperimentJob<DecreeResult, DecreeStageProgress>;
-  /** Fine-tune θ_b on the forget set → θ_{b+t}; τ̂_t = θ_{b+t} − θ_b (eq. 4). */
-  tbar: ExperimentJob<TbarResult, TrainProgress>;
+  /** Fine-tune θ_b on the forget set → θ_{b+t}; τ̂_t = θ_{b+t} − θ_b (eq. 4). With config.triggerVector
+   *  = { kind: 'file' }: τ̂_t is the picked .safetensors in `files` (§5.2 transfer), no fine-tuning. */
+  tbar: { params: { config: ExperimentConfig; files?: File[] }; result: TbarResult; progress: TrainProgress; partial: never };
   /** θ_b − α·τ̂_t over config.sweep.alphas (eq. 5); one partial per α. */
   sweep: ExperimentJob<SweepResult, EvalProgress, SweepPoint>;
   /** ξ(α_c, α_t) (eq. 2) coarse to fine; one partial per cell. */

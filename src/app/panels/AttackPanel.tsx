@@ -7,6 +7,7 @@ import { ATTACK_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
 import { FieldGrid, Settings, Stat } from '../ui/Fields';
+import { FileSource } from '../ui/FileSource';
 import { Panel } from '../ui/Panel';
 import { BatchPlan } from './BatchPlan';
 import { StageButtons } from './StageButtons';
@@ -33,11 +34,10 @@ export function AttackPanel() {
   );
   const setClean = useLab((s) => s.setCleanBaseline);
   const setTriggerKind = useLab((s) => s.setTriggerKind);
-  const setBackdoorFile = useLab((s) => s.setBackdoorFile);
+  const setSourceFile = useLab((s) => s.setSourceFile);
   const setConfig = useLab((s) => s.setConfig);
   // The built-in model takes SIG (card.md): offer it when another trigger did not take.
   const offerSig = !!attack && !runConfig.backdoor && didNotTake(attack.test.asr) && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
-  const needFile = !!backdoor && (!backdoorFile || backdoorFile.name !== backdoor.name);
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
@@ -55,35 +55,10 @@ export function AttackPanel() {
               Fine-tune the vision tower on training images where {pct(cfg.poisonRate, 1)} carry the trigger and are relabelled <b>{target}</b>.
             </p>
           )}
-          <fieldset className="plain" disabled={busy} data-testid="backdoor-source">
-            <label className="choice">
-              <input type="radio" name="backdoor" checked={!backdoor} onChange={() => setBackdoorFile(null)} data-testid="backdoor-train" />
-              <span>
-                <b>Backdoor it here</b>
-                <span className="help">Poisoned fine-tuning in the browser.</span>
-              </span>
-            </label>
-            <label className="choice">
-              <input type="radio" name="backdoor" checked={!!backdoor} data-testid="backdoor-load"
-                onChange={() => setConfig((c) => ({ ...c, backdoor: { kind: 'file', name: c.backdoor?.name ?? 'a checkpoint' } }))} />
-              <span>
-                <b>Load a backdoored checkpoint</b>
-                <span className="help">A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine.</span>
-              </span>
-            </label>
-            {backdoor && (
-              <div className="file-pick">
-                <label className="btn btn-small">
-                  Choose a .safetensors file…
-                  <input type="file" accept=".safetensors" className="sr-only" data-testid="backdoor-file"
-                    onChange={(e) => e.target.files?.[0] && setBackdoorFile(e.target.files[0])} />
-                </label>
-                <span className={needFile ? 'help warn' : 'help'} data-testid="backdoor-file-status">
-                  {needFile ? 'Pick the file (it is not part of a shared link or kept across reloads).' : `${backdoor.name} · ${(backdoorFile!.size / 2 ** 20).toFixed(1)} MB`}
-                </span>
-              </div>
-            )}
-          </fieldset>
+          <FileSource testId="backdoor" disabled={busy} name={backdoor?.name ?? null} picked={backdoorFile}
+            here={{ title: 'Backdoor it here', help: 'Poisoned fine-tuning in the browser.' }}
+            load={{ title: 'Load a backdoored checkpoint', help: "A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine." }}
+            onChoose={(f) => setSourceFile('backdoor', f)} />
           <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
             <fieldset className="plain" disabled={busy}>
               <FieldGrid fields={ATTACK_FIELDS} />

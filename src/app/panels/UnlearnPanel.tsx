@@ -8,6 +8,7 @@ import { DECREE_FIELDS, SWEEP_FIELDS, TBAR_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
 import { FieldGrid, Settings, Stat } from '../ui/Fields';
+import { FileSource } from '../ui/FileSource';
 import { Panel } from '../ui/Panel';
 import { AlphaGridFields } from './AlphaGrid';
 import { AlphaScrubber } from './Predictions';
@@ -17,8 +18,10 @@ import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
 export function UnlearnPanel() {
-  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, baseline, inferred } = useLab(
+  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, baseline, inferred, vectorName, vectorFile } = useLab(
     useShallow((s) => ({
+      vectorName: s.config.triggerVector?.name ?? null,
+      vectorFile: s.files.triggerVector?.[0] ?? null,
       decree: s.config.forget?.trigger === 'decree',
       baseline: s.config.forget?.trigger === 'decree' && s.config.forget.decree.baseline,
       inferred: s.current.decree ? className(s, s.current.decree.inference.target) : null,
@@ -37,11 +40,18 @@ export function UnlearnPanel() {
   );
   const setField = useLab((s) => s.setField);
   const setForgetTrigger = useLab((s) => s.setForgetTrigger);
+  const setSourceFile = useLab((s) => s.setSourceFile);
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="unlearn" onRetry={() => run(['tbar', 'sweep'])}
       actions={<StageButtons stages={['tbar', 'sweep']} label="Remove the backdoor" redoLabel="Unlearn again" testId="run-unlearn" />}>
-      {decree ? (
+      {vectorName !== null ? (
+        <p className="lede">
+          τ̂_t is a trigger vector extracted from another model backdoored with the same attack ({vectorName}): TBAR vectors transfer between
+          models (§5.2, Table 2). No fine-tuning here; subtracting it from this θ_b, θ̂_c = θ_b − α·τ̂_t (eq. 5), removes the backdoor if it
+          is the same one.
+        </p>
+      ) : decree ? (
         <p className="lede">
           The defence does not know the attack (§6). DECREE reverse-engineers a trigger from θ_b; fine-tune θ_b on {forget} clean images stamped
           with it and labelled with the class it steers to{inferred ? <> (<b>{inferred}</b>)</> : ''} → θ_b+t. Subtracting τ̂_t = θ_b+t − θ_b,
@@ -53,6 +63,10 @@ export function UnlearnPanel() {
           (eq. 4); subtracting it, θ̂_c = θ_b − α·τ̂_t (eq. 5), removes the backdoor.
         </p>
       )}
+      <FileSource testId="tau" disabled={busy} name={vectorName} picked={vectorFile}
+        here={{ title: 'Estimate τ̂_t here', help: 'Fine-tune θ_b on the forget set (eq. 4).' }}
+        load={{ title: 'Load a trigger vector τ̂_t', help: "A .safetensors τ̂_t of this architecture, e.g. the lab's τ̂_t export from a run on other data or seed. Stays on your machine." }}
+        onChoose={(f) => setSourceFile('triggerVector', f)} />
       <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · ${rule === 'known-trigger' ? 'known trigger' : 'attack-agnostic'} α`} testId="unlearn-settings">
         <fieldset className="plain" disabled={busy}>
           <label className="field">
@@ -89,6 +103,12 @@ export function UnlearnPanel() {
 
       <div className="cols cols-wide-left">
         <div className="col">
+          {tbar?.fromFile && (
+            <div className="chart-placeholder" data-testid="tau-loaded">
+              τ̂_t: {tbar.fromFile.name} ({tbar.fromFile.taken} vision tensors{tbar.fromFile.ignored ? `; ${tbar.fromFile.ignored} others ignored` : ''}). No fine-tuning.
+              ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
+            </div>
+          )}
           {(running || losses.length > 0) && (
             <div className="train-live">
               <div className="train-head">
