@@ -274,6 +274,11 @@ export function createMockHandlers(opts: MockOptions): Handlers {
   const decreeKey = (c: ExperimentConfig) => key(attackKey(c), forgetOf(c));
   const tbarKey = (c: ExperimentConfig) => key(decreeKey(c), c.tbar, c.triggerVector);
   const usesDecree = (c: ExperimentConfig) => forgetOf(c).trigger === 'decree';
+  const picked = (files: File[] | undefined, what: string, name: string): File => {
+    const file = files?.find((f) => /\.safetensors$/i.test(f.name));
+    if (!file) throw new MockError('no-files', `${what} comes from the file ${name}, which this session does not have: pick it again`);
+    return file;
+  };
 
   async function train(
     ctx: JobContext<'attack' | 'tbar' | 'gradientAscent'>,
@@ -400,8 +405,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       need('data', dataKey(config), 'attack', 'the data');
       session.attack = session.tbar = session.alphaStar = undefined;
       if (config.backdoor) {
-        const file = files?.find((f) => /\.safetensors$/i.test(f.name));
-        if (!file) throw new MockError('no-files', `θ_b comes from the checkpoint ${config.backdoor.name}, which this session does not have: pick it again`);
+        const file = picked(files, 'θ_b', config.backdoor.name);
         await wait(ctx, 150);
         session.attack = attackKey(config);
         return { test: BACKDOORED, losses: [], poisoned: 0, fromFile: { name: file.name, taken: 38, ignored: 76 } };
@@ -471,8 +475,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
     tbar: async ({ config, files }, ctx) => {
       need('attack', attackKey(config), 'tbar', 'the attack');
       if (config.triggerVector) {
-        const file = files?.find((f) => /\.safetensors$/i.test(f.name));
-        if (!file) throw new MockError('no-files', `τ̂_t comes from the file ${config.triggerVector.name}, which this session does not have: pick it again`);
+        const file = picked(files, 'τ̂_t', config.triggerVector.name);
         await wait(ctx, 100);
         session.tbar = tbarKey(config);
         return { losses: [], perEpoch: [], triggerNorm: 4.02, backdoorNorm: 11.8, cosine: 0.29, fromFile: { name: file.name, taken: 38, ignored: 0 } };

@@ -42,6 +42,7 @@ export function UnlearnPanel() {
   const setForgetTrigger = useLab((s) => s.setForgetTrigger);
   const setSourceFile = useLab((s) => s.setSourceFile);
   const run = useLab((s) => s.runStage);
+  const norms = tbar && `‖τ̂_t‖ = ${tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = ${tbar.backdoorNorm.toFixed(2)} · cos = ${tbar.cosine.toFixed(2)}`;
   return (
     <Panel id="unlearn" onRetry={() => run(['tbar', 'sweep'])}
       actions={<StageButtons stages={['tbar', 'sweep']} label="Remove the backdoor" redoLabel="Unlearn again" testId="run-unlearn" />}>
@@ -106,7 +107,7 @@ export function UnlearnPanel() {
           {tbar?.fromFile && (
             <div className="chart-placeholder" data-testid="tau-loaded">
               τ̂_t: {tbar.fromFile.name} ({tbar.fromFile.taken} vision tensors{tbar.fromFile.ignored ? `; ${tbar.fromFile.ignored} others ignored` : ''}). No fine-tuning.
-              ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
+              {norms}
             </div>
           )}
           {(running || losses.length > 0) && (
@@ -116,7 +117,7 @@ export function UnlearnPanel() {
                 {live && running && <span className="muted">{fmtRate(live.imagesPerSec)} images/s</span>}
                 {tbar && (
                   <span className="muted" data-testid="tbar-norms">
-                    ‖τ̂_t‖ = {tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = {tbar.backdoorNorm.toFixed(2)} · cos = {tbar.cosine.toFixed(2)}
+                    {norms}
                   </span>
                 )}
               </div>

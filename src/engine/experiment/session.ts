@@ -74,7 +74,7 @@ import type {
 import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
 import { derivedSeed, isFresh, requireFresh, stableJson, stampOf, type Stamp } from './stages';
 import { ExperimentConfigError, validateConfig } from './validate';
-import { loadVisionFile } from './visionFile';
+import { loadVisionFile, pickedFile } from './visionFile';
 
 /** What a stage reports to (a JobContext satisfies it). */
 export interface StageContext<P = EvalProgress, Q = never> {
@@ -291,10 +291,7 @@ export class ExperimentSession {
         let losses: number[] = [];
         let fromFile: AttackResult['fromFile'];
         if (config.backdoor) {
-          const file = dropped?.find((f) => /\.safetensors$/i.test(f.name)) ?? dropped?.[0];
-          if (!file) {
-            throw new SourceError('no-files', `θ_b comes from the checkpoint ${config.backdoor.name}, which this session does not have (files are not kept across a reload): pick it again`);
-          }
+          const file = pickedFile(dropped, 'θ_b', config.backdoor.name);
           const loaded = await loadVisionFile(file, model.thetaPre, 'backdoor', { signal: ctx.signal });
           thetaB = loaded.tensors;
           fromFile = { name: file.name, taken: loaded.taken, ignored: loaded.ignored };
@@ -431,10 +428,7 @@ export class ExperimentSession {
     return this.exclusive(ctx.signal, async () => {
       const { model } = await this.ready(config, 'TBAR', ctx);
       const backdoor = this.requireBackdoor(config, 'TBAR');
-      const file = dropped?.find((f) => /\.safetensors$/i.test(f.name)) ?? dropped?.[0];
-      if (!file) {
-        throw new SourceError('no-files', `τ̂_t comes from the file ${name}, which this session does not have (files are not kept across a reload): pick it again`);
-      }
+      const file = pickedFile(dropped, 'τ̂_t', name);
       const loaded = await loadVisionFile(file, model.thetaPre, 'trigger-vector', { signal: ctx.signal });
       const fromFile = { name: file.name, taken: loaded.taken, ignored: loaded.ignored };
       return this.keepTriggerVector(config, new TaskVector(loaded.tensors), model, backdoor, { losses: [], perEpoch: [], fromFile });

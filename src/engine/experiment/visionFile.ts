@@ -39,6 +39,16 @@ const WORDS: Record<VisionFileRole, { what: string; notA: string; fix: string }>
   },
 };
 
+/**
+ * The picked file a config's { kind: 'file', name } refers to: the .safetensors among `dropped` (or
+ * the only file), else a 'no-files' error — files are not kept across a reload or carried by a link.
+ */
+export function pickedFile(dropped: readonly UserFile[] | undefined, what: string, name: string): UserFile {
+  const file = dropped?.find((f) => /\.safetensors$/i.test(f.name)) ?? dropped?.[0];
+  if (!file) throw new SourceError('no-files', `${what} comes from the file ${name}, which this session does not have (files are not kept across a reload): pick it again`);
+  return file;
+}
+
 /** The lab's exports by their 'tbar.what' metadata (session.exportWeights). */
 const EXPORTS: Record<string, string> = {
   cleaned: 'cleaned-model (θ_b − α·τ̂_t)',
