@@ -82,7 +82,8 @@ export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): s
   const data = { data: c.data, seed: c.seed, splits: c.splits };
   const attack = { ...model, ...data, trigger: c.trigger, attack: c.attack, backdoor: c.backdoor, clean: x.cleanBaseline };
   const decree = { ...attack, forget: forgetOf(c) };
-  const tbar = { ...decree, tbar: c.tbar, triggerVector: c.triggerVector };
+  const forgetTraining = { ...decree, tbar: c.tbar }; // gradient ascent trains with TBAR's hyper-parameters
+  const tbar = { ...forgetTraining, triggerVector: c.triggerVector };
   const parts: Record<StageId, unknown> = {
     model,
     data,
@@ -92,7 +93,7 @@ export function stageKey(stage: StageId, c: ExperimentConfig, x: StageExtras): s
     tbar,
     sweep: { ...tbar, sweep: c.sweep },
     disentangle: { ...tbar, sweep: c.sweep, disentangle: c.disentangle },
-    ga: { ...tbar, ga: c.ga },
+    ga: { ...forgetTraining, ga: c.ga },
   };
   return canonicalJson(parts[stage]);
 }
