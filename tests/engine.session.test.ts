@@ -68,6 +68,10 @@ describe('config validation', () => {
     expect(configIssues(c3).map((i) => i.path)).toEqual(['forget.decree.steps', 'forget.decree.simThreshold']);
     (c3 as unknown as { forget: unknown }).forget = { trigger: 'guess' };
     expect(configIssues(c3).map((i) => i.path)).toEqual(['forget.trigger']);
+    // θ_b and τ̂_t from files: { kind: 'file', name }
+    const c4 = { ...defaultExperimentConfig(), backdoor: { kind: 'url', name: 'x' }, triggerVector: { kind: 'file', name: '' } } as unknown as ExperimentConfig;
+    expect(configIssues(c4).map((i) => `${i.path} ${i.code}`)).toEqual(['backdoor.kind unknown-kind', 'triggerVector.name out-of-range']);
+    expect(configIssues({ ...defaultExperimentConfig(), backdoor: { kind: 'file', name: 'b.safetensors' }, triggerVector: { kind: 'file', name: 't.safetensors' } })).toEqual([]);
   });
 });
 

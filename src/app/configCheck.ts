@@ -184,15 +184,12 @@ export function checkConfig(raw: unknown): Checked {
     else problems.push(`templates ${show(raw.templates)}: must be 'simple' or 'imagenet80'`);
   }
   if (raw.trigger !== undefined) c = { ...c, trigger: checkTrigger(raw.trigger, problems) };
-  if (raw.backdoor !== undefined) {
-    const b = raw.backdoor;
-    if (isObj(b) && b.kind === 'file' && typeof b.name === 'string' && b.name.length > 0 && b.name.length <= 300) c = { ...c, backdoor: { kind: 'file', name: b.name } };
-    else problems.push(`backdoored checkpoint ${show(b)}: must be { kind: 'file', name }`);
-  }
-  if (raw.triggerVector !== undefined) {
-    const v = raw.triggerVector;
-    if (isObj(v) && v.kind === 'file' && typeof v.name === 'string' && v.name.length > 0 && v.name.length <= 300) c = { ...c, triggerVector: { kind: 'file', name: v.name } };
-    else problems.push(`trigger vector ${show(v)}: must be { kind: 'file', name }`);
+  // Parts a user's file can stand in for: named in the link, the file itself never travels.
+  for (const [part, what] of [['backdoor', 'backdoored checkpoint'], ['triggerVector', 'trigger vector']] as const) {
+    const f = raw[part];
+    if (f === undefined) continue;
+    if (isObj(f) && f.kind === 'file' && typeof f.name === 'string' && f.name.length > 0 && f.name.length <= 300) c = { ...c, [part]: { kind: 'file', name: f.name } };
+    else problems.push(`${what} ${show(f)}: must be { kind: 'file', name }`);
   }
   const target = getPath(raw, 'attack.target');
   if (target !== undefined) {

@@ -132,16 +132,12 @@ export function configIssues(c: ExperimentConfig, opts: ValidateOptions = {}): C
   if (!isObj(c.ga)) add('ga', 'out-of-range', 'must be an object');
   else int('ga.epochs', c.ga.epochs, 1, 10_000);
 
-  if (c.backdoor !== undefined) {
-    const b = c.backdoor as { kind?: unknown; name?: unknown };
-    if (!isObj(b) || b.kind !== 'file') add('backdoor.kind', 'unknown-kind', `must be 'file' (θ_b from a checkpoint), got ${JSON.stringify(b?.kind)}`);
-    else if (typeof b.name !== 'string' || !b.name) add('backdoor.name', 'out-of-range', 'must name the checkpoint file');
-  }
-
-  if (c.triggerVector !== undefined) {
-    const v = c.triggerVector as { kind?: unknown; name?: unknown };
-    if (!isObj(v) || v.kind !== 'file') add('triggerVector.kind', 'unknown-kind', `must be 'file' (τ̂_t from a file), got ${JSON.stringify(v?.kind)}`);
-    else if (typeof v.name !== 'string' || !v.name) add('triggerVector.name', 'out-of-range', 'must name the trigger-vector file');
+  // Parts a user's file can stand in for: { kind: 'file', name }.
+  for (const [part, what] of [['backdoor', 'θ_b from a checkpoint'], ['triggerVector', 'τ̂_t from a file']] as const) {
+    if (c[part] === undefined) continue;
+    const f = c[part] as { kind?: unknown; name?: unknown };
+    if (!isObj(f) || f.kind !== 'file') add(`${part}.kind`, 'unknown-kind', `must be 'file' (${what}), got ${JSON.stringify(f?.kind)}`);
+    else if (typeof f.name !== 'string' || !f.name) add(`${part}.name`, 'out-of-range', 'must name the file');
   }
 
   if (c.forget !== undefined) {
