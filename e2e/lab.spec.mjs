@@ -19,7 +19,7 @@ export const timeouts = {
 };
 
 /** `c=` of a link: the part of the experiment that differs from the defaults, as urlState.ts reads it. */
-const blob = (patch) => `c=j${Buffer.from(JSON.stringify(patch)).toString('base64url')}`;
+const blob = (patch) => `v=2&c=j${Buffer.from(JSON.stringify(patch)).toString('base64url')}`;
 
 /**
  * The real engine's full flow, sized for 2 shared CPU cores (the default experiment is sized for a
@@ -223,7 +223,8 @@ async function checkAttackWarnings(page, asr) {
   if (want && kind !== 'sig') {
     // One click sets up the trigger the built-in model takes (the next run uses it).
     await page.getByTestId('switch-to-sig').click();
-    await page.waitForFunction(() => new URLSearchParams(location.search).get('trigger') === 'sig');
+    // SIG is the lab's default, so the link stops naming a trigger (its v=2 says which defaults).
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === '2');
     assert.equal(await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind), 'sig');
     assert.equal(await page.getByTestId('switch-to-sig').count(), 0, 'the offer goes once SIG is chosen');
   }

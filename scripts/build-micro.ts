@@ -8,7 +8,7 @@
  *      model.safetensors bytes on every run;
  *   4. measurements for card.md, all through the lab's own engine (ExperimentSession loading the
  *      written folder like any checkpoint): zero-shot accuracy on the shapes test split, accuracy after
- *      clean fine-tuning of the vision tower with the lab's recipe (MICRO_RECIPE, MICRO_SPLITS), and a
+ *      clean fine-tuning of the vision tower with the lab's recipe (MICRO_RECIPE, CARD_SPLITS), and a
  *      linear probe on raw pixels of the same training images for comparison;
  *   5. writes config.json, tokenizer.json, model.safetensors, card.md and build.json (the numbers).
  *
@@ -26,13 +26,13 @@ import { ClipTokenizer } from '../src/engine/clip/tokenizer';
 import { isVisionWeight } from '../src/engine/clip/config';
 import { writeSafetensors } from '../src/engine/io/safetensors';
 import { ExperimentSession } from '../src/engine/experiment/session';
-import { defaultExperimentConfig, MICRO_RECIPE, MICRO_SPLITS } from '../src/engine/experiment/defaults';
+import { defaultExperimentConfig, MICRO_RECIPE } from '../src/engine/experiment/defaults';
 import { MICRO_CLIP_DIR, type FileSource } from '../src/engine/experiment/sources';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { DEFAULT_CAPTION_NOISE } from './micro/captions';
 import { initialMicroModel, MICRO_ARCH, microConfig, microConfigJson, microTokenizerJson } from './micro/model';
 import { pretrain } from './micro/pretrain';
-import { BUILD, EVAL } from './micro/recipe';
+import { BUILD, CARD_SPLITS, EVAL } from './micro/recipe';
 import { writeCard, type BuildReport } from './micro/card';
 import { pixelProbe } from './lib/pixelProbe';
 
@@ -100,7 +100,7 @@ if (skipEval) process.exit(0);
 const dirFiles = nodeFileSource(outDir);
 const files: FileSource = { read: (p, o) => dirFiles.read(p.startsWith(`${MICRO_CLIP_DIR}/`) ? p.slice(MICRO_CLIP_DIR.length + 1) : p, o) };
 const session = new ExperimentSession({ files });
-const base: ExperimentConfig = { ...defaultExperimentConfig('badnet', EVAL.seed), splits: { ...MICRO_SPLITS, test: EVAL.testCount } };
+const base: ExperimentConfig = { ...defaultExperimentConfig('badnet', EVAL.seed), splits: { ...CARD_SPLITS, test: EVAL.testCount } };
 const tEval = performance.now();
 await session.loadModel(base);
 await session.loadData(base);
@@ -114,7 +114,7 @@ const tFt = performance.now();
 const attack = await session.attack(base, true);
 const finetuneMs = (performance.now() - tFt) / 2; // the clean run and the attack take the same steps
 const fineTuned = attack.cleanTest!.ca;
-console.log(`fine-tuned (vision tower, ${MICRO_SPLITS.train} train images, MICRO_RECIPE) on the test split: ${pct(fineTuned)}; BadNet: CA ${pct(attack.test.ca)} ASR ${pct(attack.test.asr)}`);
+console.log(`fine-tuned (vision tower, ${CARD_SPLITS.train} train images, MICRO_RECIPE) on the test split: ${pct(fineTuned)}; BadNet: CA ${pct(attack.test.ca)} ASR ${pct(attack.test.asr)}`);
 const splits = session.splits!;
 const pixels = (s: typeof splits.train) => {
   const per = s.pool.imageSize ** 2 * 3;
@@ -123,7 +123,7 @@ const pixels = (s: typeof splits.train) => {
   return { images, labels: s.labels };
 };
 const probe = await pixelProbe(pixels(splits.train), pixels(splits.test), { numClasses: splits.train.pool.classNames.length, epochs: 30, seed: EVAL.seed });
-console.log(`linear probe on raw pixels (same ${MICRO_SPLITS.train} train images, 30 epochs): train ${pct(probe.train)}, test ${pct(probe.test)}`);
+console.log(`linear probe on raw pixels (same ${CARD_SPLITS.train} train images, 30 epochs): train ${pct(probe.train)}, test ${pct(probe.test)}`);
 session.dispose();
 
 const report: BuildReport = {
@@ -149,7 +149,7 @@ const report: BuildReport = {
   sha256,
   logitScale,
   recipe: { ...MICRO_RECIPE },
-  splits: { ...MICRO_SPLITS, test: EVAL.testCount },
+  splits: { ...CARD_SPLITS, test: EVAL.testCount },
 };
 write('build.json', JSON.stringify(report, null, 2) + '\n');
 write('card.md', writeCard(report));

@@ -65,7 +65,7 @@ describe('mock engine (?mock=1) keeps the JobMap contract', () => {
     await c.run('loadData', { config });
     await c.run('attack', { config, cleanBaseline: false });
     await c.run('tbar', { config });
-    const other = { ...config, trigger: defaultTrigger('sig', 0) };
+    const other = { ...config, trigger: defaultTrigger('blended', 0) };
     await expect(c.run('sweep', { config: other })).rejects.toMatchObject({ code: 'stale-stage' });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkConfig } from '../src/app/configCheck';
 import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, TRIGGER_KINDS } from '../src/app/defaults';
-import { decodeUrlState, encodeUrlState, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
+import { decodeUrlState, encodeUrlState, LINK_VERSION, linkDefaults, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
@@ -75,6 +75,7 @@ describe('URL state', () => {
       poison: '0.05',
       alpha: '1.25',
       present: '1',
+      v: '2',
     });
     expect(dec.problems).toEqual([]);
     expect(dec.state).toEqual(state(c, { presenter: true, alpha: 1.25 }));
@@ -126,7 +127,7 @@ describe('URL state', () => {
   it('passes backend and mock through and drops unknown parameters', async () => {
     const cur = new URLSearchParams('backend=wasm&mock=1&foo=bar');
     const { enc } = await roundTrip(state(defaultExperimentConfig(), { presenter: true }), cur);
-    expect(enc.search).toBe('backend=wasm&mock=1&present=1');
+    expect(enc.search).toBe('backend=wasm&mock=1&present=1&v=2');
   });
 
   it('a bad link gives defaults and a sentence per problem, never a throw', async () => {
@@ -145,7 +146,7 @@ describe('URL state', () => {
       ['data=mnist', /data=mnist/],
     ];
     for (const [search, re] of cases) {
-      const dec = await decodeUrlState(search);
+      const dec = await decodeUrlState(`v=2&${search}`);
       expect(dec.problems.join(' '), search).toMatch(re);
       expect(dec.state.config, search).toEqual(defaultExperimentConfig());
     }
@@ -194,8 +195,8 @@ describe('URL state', () => {
       trigger: { params: { patchSize: -3 } },
       model: { kind: 'hub', repo: 'not a repo' },
     })).toString('base64url');
-    const dec = await decodeUrlState(`c=${blob}`);
-    const d = defaultExperimentConfig();
+    const dec = await decodeUrlState(`v=2&trigger=badnet&c=${blob}`);
+    const d = { ...defaultExperimentConfig(), trigger: defaultTrigger('badnet', 0) };
     expect(dec.state.config.attack.epochs).toBe(4);
     expect(dec.state.config.attack.lr).toBe(d.attack.lr);
     expect(dec.state.config.sweep.alphas).toEqual(d.sweep.alphas);
@@ -208,6 +209,38 @@ describe('URL state', () => {
     expect(dec.problems.join('\n')).toMatch(/nest/);
     expect(dec.problems.join('\n')).toMatch(/patchSize -3/);
     expect(dec.problems.join('\n')).toMatch(/owner\/name/);
+  });
+});
+
+describe('link versions (links are diffs against the defaults of their day)', () => {
+  const blobOf = (v: unknown) => 'j' + Buffer.from(JSON.stringify(v)).toString('base64url');
+
+  it('reads a link without v= (made before SIG became the default) against version 1: BadNet, forget 500', async () => {
+    const old = await decodeUrlState(`seed=3&c=${blobOf({ splits: { train: 5000 } })}`);
+    expect(old.problems).toEqual([]);
+    expect(old.state.config.trigger).toEqual(defaultTrigger('badnet', 3));
+    expect(old.state.config.splits).toEqual({ train: 5000, val: 500, test: 1000, forget: 500 });
+    const now = await decodeUrlState(`seed=3&c=${blobOf({ splits: { train: 5000 } })}&v=2`);
+    expect(now.state.config.trigger).toEqual(defaultTrigger('sig', 3));
+    expect(now.state.config.splits).toEqual({ train: 5000, val: 500, test: 1000, forget: 2000 });
+    // Re-encoded, the old experiment says what changed from today's defaults and stays the same.
+    const { enc, dec } = await roundTrip(old.state);
+    expect(new URLSearchParams(enc.search).get('trigger')).toBe('badnet');
+    expect(new URLSearchParams(enc.search).get('v')).toBe(String(LINK_VERSION));
+    expect(dec).toEqual({ state: old.state, problems: [] });
+  });
+
+  it('environment-only links open today’s defaults; v=1 is explicit; an unknown v is named', async () => {
+    for (const search of ['', 'backend=wasm', 'mock=1&backend=webgpu']) {
+      expect((await decodeUrlState(search)).state.config, search).toEqual(defaultExperimentConfig());
+    }
+    expect((await decodeUrlState('v=1')).state.config).toEqual(linkDefaults(1));
+    expect(linkDefaults(1).trigger.kind).toBe('badnet');
+    const newer = await decodeUrlState('v=3&trigger=wanet');
+    expect(newer.problems.join(' ')).toMatch(/v=3: the link was made by a newer version/);
+    expect(newer.state.config.trigger.kind).toBe('wanet');
+    expect(newer.state.config.splits.forget).toBe(2000);
+    expect((await decodeUrlState('v=two')).problems.join(' ')).toMatch(/v=two is not a link version 1–2/);
   });
 });
 

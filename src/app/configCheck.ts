@@ -5,7 +5,7 @@
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type ModelSource, type DataSource } from '../engine/experiment/config';
 import type { PatchPosition, TriggerConfig, TriggerKind } from '../engine/triggers/types';
-import { base64ToBytes, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, PAINTED_MAX_SIDE, TRIGGER_KINDS } from './defaults';
+import { base64ToBytes, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, PAINTED_MAX_SIDE, TRIGGER_KINDS, TRIGGER_LABELS } from './defaults';
 import { ALL_NUMBER_FIELDS, checkNumber, getPath, setPath } from './params';
 
 export interface Checked {
@@ -67,8 +67,9 @@ function oneOf<T extends string>(v: unknown, options: readonly T[]): v is T {
 /** Trigger params of a known kind; bad params fall back one by one. */
 function checkTrigger(v: unknown, problems: string[]): TriggerConfig {
   if (!isObj(v) || !oneOf(v.kind, TRIGGER_KINDS as readonly TriggerKind[])) {
-    problems.push(`unknown trigger ${show(isObj(v) ? v.kind : v)}: using BadNet`);
-    return defaultTrigger('badnet', 0);
+    const d = defaultExperimentConfig().trigger;
+    problems.push(`unknown trigger ${show(isObj(v) ? v.kind : v)}: using ${TRIGGER_LABELS[d.kind]} (the default)`);
+    return d;
   }
   const kind = v.kind as TriggerKind;
   const seed = isInt(v.seed, 0, 2 ** 31 - 1) ? v.seed : 0;

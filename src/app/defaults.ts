@@ -91,9 +91,9 @@ export function defaultExperimentConfig(): ExperimentConfig {
     seed: 0,
     model: { kind: 'builtin', id: 'micro-clip' },
     data: { kind: 'shapes' },
-    splits: { train: 2000, val: 500, test: 1000, forget: 500 },
+    splits: { train: 2000, val: 500, test: 1000, forget: 2000 },
     templates: 'simple',
-    trigger: defaultTrigger('badnet', 0) as TriggerConfig,
+    trigger: defaultTrigger('sig', 0) as TriggerConfig,
     attack: { ...MICRO_RECIPE, target: 0, poisonRate: 0.03 },
     tbar: { ...MICRO_RECIPE },
     sweep: {

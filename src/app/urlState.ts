@@ -12,8 +12,15 @@
  *   clean    1 = also train the clean baseline     c       the rest: 'z' + base64url(deflate-raw(JSON))
  *                                                          or 'j' + base64url(JSON) (no CompressionStream)
  *
+ *   v        the link format (LINK_VERSION), written whenever the link names an experiment
+ *
  * `backend`, `hub` (a Hub mirror), `gpuMemoryGB` (the memory plan's GPU size), `mock`, `mockFail` and `mockSpeed` belong to the environment, not the experiment: they pass
  * through untouched. A bad value never crashes: it is reported and the default is used.
+ *
+ * Links are diffs against the defaults, so when the defaults move an old link must be read against
+ * the defaults it was written against, or it silently opens another experiment. Version 1 (links with
+ * experiment parameters and no `v`, made before 2026-11-24): BadNet and a 500-image forget set.
+ * Version 2: SIG and a 2000-image forget set (the current defaults).
  */
 import type { ExperimentConfig, ModelSource } from '../engine/experiment/config';
 import type { TriggerKind } from '../engine/triggers/types';
@@ -36,6 +43,16 @@ export interface DecodedUrl {
 
 /** Parameters that belong to the environment and pass through unchanged. */
 export const PASSTHROUGH = ['backend', 'hub', 'gpuMemoryGB', 'mock', 'mockFail', 'mockSpeed'] as const;
+
+/** The link format written now; see the file comment for what each version's defaults were. */
+export const LINK_VERSION = 2;
+
+/** The defaults a link of format `version` is a diff against. */
+export function linkDefaults(version: number): ExperimentConfig {
+  const d = defaultExperimentConfig();
+  if (version >= 2) return d;
+  return { ...d, trigger: defaultTrigger('badnet', d.seed) as ExperimentConfig['trigger'], splits: { ...d.splits, forget: 500 } };
+}
 
 /** Above this the painted pattern stays out of the link (a note says so). */
 export const MAX_BLOB_CHARS = 6000;
@@ -126,9 +143,11 @@ function parseModelParam(s: string): ModelSource | null {
   return m[2] ? { kind: 'hub', repo: m[1], revision: m[2] } : { kind: 'hub', repo: m[1] };
 }
 
-/** The config the blob is a diff against: the defaults with the common fields applied. */
-function baseFor(c: Pick<ExperimentConfig, 'seed' | 'model' | 'data' | 'attack'> & { triggerKind: TriggerKind; triggerSeed: number }): ExperimentConfig {
-  const d = defaultExperimentConfig();
+/** The config the blob is a diff against: the link version's defaults `d` with the common fields applied. */
+function baseFor(
+  d: ExperimentConfig,
+  c: Pick<ExperimentConfig, 'seed' | 'model' | 'data' | 'attack'> & { triggerKind: TriggerKind; triggerSeed: number },
+): ExperimentConfig {
   return {
     ...d,
     seed: c.seed,
@@ -170,7 +189,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
 
   // What the common fields cannot say goes in the blob. The trigger seed defaults to the master seed.
   // It is a diff against exactly what decodeUrlState rebuilds from the parameters above.
-  const base = baseFor({
+  const base = baseFor(d, {
     seed: c.seed,
     model: (mp && parseModelParam(mp)) || d.model,
     data: q.has('data') ? { kind: c.data.kind as 'cifar10' } : d.data,
@@ -194,14 +213,32 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
     }
     q.set('c', blob);
   }
+  if ([...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k))) q.set('v', String(LINK_VERSION));
   return { search: q.toString(), omitted };
+}
+
+/**
+ * The link's format: `v` when given; a link that names an experiment without `v` is version 1; a
+ * link with nothing but environment parameters opens today's defaults.
+ */
+function linkVersion(q: URLSearchParams, problems: string[]): number {
+  const s = q.get('v');
+  if (s === null) return [...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k)) ? 1 : LINK_VERSION;
+  const v = Number(s);
+  if (Number.isInteger(v) && v >= 1 && v <= LINK_VERSION) return v;
+  problems.push(
+    Number.isInteger(v) && v > LINK_VERSION
+      ? `v=${s}: the link was made by a newer version of the lab (this one reads up to ${LINK_VERSION}); read as version ${LINK_VERSION}`
+      : `v=${s} is not a link version 1–${LINK_VERSION}: read as version ${LINK_VERSION}`,
+  );
+  return LINK_VERSION;
 }
 
 /** Query string → state, never throwing: every ignored part is reported. */
 export async function decodeUrlState(search: string | URLSearchParams): Promise<DecodedUrl> {
   const q = typeof search === 'string' ? new URLSearchParams(search) : search;
   const problems: string[] = [];
-  const d = defaultExperimentConfig();
+  const d = linkDefaults(linkVersion(q, problems));
   const common = {
     seed: d.seed,
     model: d.model,
@@ -254,7 +291,7 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
   const poison = numParam('poison', 0, 1);
   common.attack = { ...d.attack, target: target ?? d.attack.target, poisonRate: poison ?? d.attack.poisonRate };
 
-  let raw: unknown = baseFor(common);
+  let raw: unknown = baseFor(d, common);
   const blob = q.get('c');
   if (blob) {
     try {

@@ -1,6 +1,10 @@
 /**
- * The default experiment: the built-in micro CLIP on the procedural shapes, BadNet, and the paper's
+ * The default experiment: the built-in micro CLIP on the procedural shapes, SIG, and the paper's
  * recipe SCALED to that model and dataset. Every number that differs from the paper says how it maps.
+ *
+ * Why SIG: it is the one paper trigger that takes on the micro CLIP with the lab's 2000 training images
+ * (ASR ≈ 99%), so a first run shows a backdoor and its removal. BadNet's 2-px patch, WaNet's
+ * half-pixel warp and Blended's 60 poisoned images do not (README, "What the micro CLIP can show").
  *
  * The paper (appendix A.2.1, frozen text tower, ViT-B/32; task_vectors' finetune.py defaults):
  *   AdamW, lr 1e-5, weight decay 0.1, batch 128, cosine schedule with 500 warmup steps, global-norm
@@ -15,8 +19,9 @@
  *     95.3% at 1e-3 over 8 epochs, 91.2% at 3e-3);
  *   - batch 128 → 64: the fastest per image on the wasm backend (tests, CPU-only machines);
  *   - 500 warmup steps of ~2000 → the same ≈ 25% of the attack's steps;
- *   - 43k/5k/2k/10k images → a few thousand / hundreds (the shapes generator is unbounded; the sizes
- *     keep an attack + TBAR run in about a minute on one CPU core);
+ *   - 43k/5k/10k train/val/test images → 2000/500/1000 (the shapes generator is unbounded; the sizes
+ *     keep an attack + TBAR run under a minute on one CPU core); the forget set keeps the paper's 2000
+ *     (Table 4), which retains more CA than a smaller one (SIG: 93.2% retained vs 90.4% with 500);
  *   - weight decay 0.1, clipping 1, poison 3%, TBAR = attack hyper-parameters: as in the paper.
  */
 import { defaultTriggerConfig } from '../triggers';
@@ -47,7 +52,7 @@ export const MICRO_RECIPE: FinetuneConfig = {
   maxGradNorm: 1,
 };
 
-export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 500 };
+export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 2_000 };
 
 export { MICRO_DECREE } from './decreeDefaults';
 
@@ -58,7 +63,7 @@ export function alphaGrid(max: number, step: number): number[] {
 }
 
 /** The default experiment (validated). `trigger`: which attack (paper constants, appendix A.1). */
-export function defaultExperimentConfig(trigger: TriggerKind = 'badnet', seed = 0): ExperimentConfig {
+export function defaultExperimentConfig(trigger: TriggerKind = 'sig', seed = 0): ExperimentConfig {
   return validateConfig({
     version: EXPERIMENT_CONFIG_VERSION,
     seed,
