@@ -12,12 +12,16 @@ import {
   ClipConfigError,
   type CLIPConfig,
   type ClipPresetName,
+  describeTensorShapeDiff,
+  diffTensorShapes,
   expectedTensorShapes,
   parseClipConfig,
   visionPositions,
   withOverrides,
 } from '../src/engine/clip/config';
 import { ClipModel, ClipWeightsError, visionFlopsPerImage } from '../src/engine/clip/model';
+import { checkCheckpointAgainstConfig } from '../src/engine/hub/loadModel';
+import { HubError } from '../src/engine/hub/errors';
 
 type StateDict = Map<string, { shape: number[]; data: Float32Array }>;
 
@@ -182,6 +186,37 @@ describe('strict loading and weight assignment', () => {
     expect(sd.map((t) => t.name)).toEqual(model.visionWeightNames());
     model.dispose();
     expect(() => model.getWeights()).toThrow(ClipWeightsError);
+  });
+
+  it('one shape check for every loader: diffTensorShapes, partial headers, position_ids, the Hub’s message', () => {
+    const shapes = new Map<string, readonly number[]>([...expectedTensorShapes(cfg)]);
+    expect(diffTensorShapes(cfg, shapes)).toBeNull();
+    shapes.set('vision_model.embeddings.position_ids', [1, 5]); // an HF buffer: never unexpected
+    expect(diffTensorShapes(cfg, shapes)).toBeNull();
+    shapes.delete('logit_scale');
+    shapes.delete('text_projection.weight');
+    shapes.set('vision_model.post_layernorm.bias', [15]);
+    shapes.set('extra.weight', [3]);
+    const d = diffTensorShapes(cfg, shapes)!;
+    expect(d).toEqual({
+      missing: ['text_projection.weight', 'logit_scale'],
+      unexpected: ['extra.weight'],
+      mismatched: [{ name: 'vision_model.post_layernorm.bias', expected: [16], got: [15] }],
+    });
+    expect(describeTensorShapeDiff(d, 1)).toBe(
+      '1 with a wrong shape: vision_model.post_layernorm.bias [15] (expected [16]); 2 missing: text_projection.weight … (+1 more); 1 unexpected: extra.weight',
+    );
+    // One shard's header: absent tensors are not missing yet; wrong shapes still are wrong.
+    expect(diffTensorShapes(cfg, shapes, true)).toEqual({ ...d, missing: [] });
+    let err: unknown;
+    try {
+      checkCheckpointAgainstConfig(cfg, shapes, 'model.safetensors');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HubError);
+    expect((err as HubError).code).toBe('weights-mismatch');
+    expect((err as HubError).message).toMatch(/^model\.safetensors: the weights do not match .* \(1 with a wrong shape: vision_model\.post_layernorm\.bias \[15\] \(expected \[16\]\); 2 missing: text_projection\.weight, logit_scale; 1 unexpected: extra\.weight\)/);
   });
 
   it('random init follows HF _init_weights (LayerNorm 1/0, zero biases, std by role) and is seeded', async () => {

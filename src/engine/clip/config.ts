@@ -334,6 +334,42 @@ function encoderShapes(prefix: string, hidden: number, inter: number, layers: nu
   }
 }
 
+/** What differs between a checkpoint's tensors and the ones its config describes. */
+export interface TensorShapeDiff {
+  missing: string[];
+  unexpected: string[];
+  mismatched: { name: string; expected: number[]; got: number[] }[];
+}
+
+/**
+ * Compare a checkpoint's tensor list (HF names → shapes) with `expectedTensorShapes(config)`. The
+ * `*.position_ids` buffers some checkpoints carry are never "unexpected". `partial`: only some of the
+ * checkpoint is known yet (e.g. one shard's header), so an absent tensor is not "missing".
+ * Null when they match.
+ */
+export function diffTensorShapes(config: CLIPConfig, shapes: ReadonlyMap<string, readonly number[]>, partial = false): TensorShapeDiff | null {
+  const expected = expectedTensorShapes(config);
+  const d: TensorShapeDiff = { missing: [], unexpected: [], mismatched: [] };
+  for (const [name, shape] of expected) {
+    const got = shapes.get(name);
+    if (!got) {
+      if (!partial) d.missing.push(name);
+    } else if (got.length !== shape.length || got.some((n, i) => n !== shape[i])) d.mismatched.push({ name, expected: shape, got: [...got] });
+  }
+  for (const name of shapes.keys()) if (!expected.has(name) && !name.endsWith('.position_ids')) d.unexpected.push(name);
+  return d.missing.length || d.unexpected.length || d.mismatched.length ? d : null;
+}
+
+/** "3 with a wrong shape: …; 1 missing: …; 2 unexpected: …", each list cut after `max` names. */
+export function describeTensorShapeDiff(d: TensorShapeDiff, max: number): string {
+  const list = (xs: string[]) => (xs.length > max ? `${xs.slice(0, max).join(', ')} … (+${xs.length - max} more)` : xs.join(', '));
+  const parts: string[] = [];
+  if (d.mismatched.length) parts.push(`${d.mismatched.length} with a wrong shape: ${list(d.mismatched.map((m) => `${m.name} [${m.got}] (expected [${m.expected}])`))}`);
+  if (d.missing.length) parts.push(`${d.missing.length} missing: ${list(d.missing)}`);
+  if (d.unexpected.length) parts.push(`${d.unexpected.length} unexpected: ${list(d.unexpected)}`);
+  return parts.join('; ');
+}
+
 /**
  * Every tensor of a HF `CLIPModel` checkpoint with its shape, in HF's `state_dict()` order
  * (the non-persistent `*.position_ids` buffers are not listed).

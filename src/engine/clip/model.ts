@@ -32,6 +32,8 @@ import {
   type CLIPConfig,
   type CLIPTextConfig,
   type CLIPVisionConfig,
+  describeTensorShapeDiff,
+  diffTensorShapes,
   expectedTensorShapes,
   gridSize,
   isVisionWeight,
@@ -440,21 +442,7 @@ export class ClipModel {
    */
   static fromStateDict(config: CLIPConfig, tensors: Map<string, { shape: readonly number[]; data: Float32Array }>): ClipModel {
     const expected = expectedTensorShapes(config);
-    const missing: string[] = [];
-    const unexpected: string[] = [];
-    const mismatched: { name: string; expected: number[]; got: number[] }[] = [];
-    for (const [name, shape] of expected) {
-      const t = tensors.get(name);
-      if (!t) missing.push(name);
-      else if (!sameShape(t.shape, shape)) mismatched.push({ name, expected: shape, got: [...t.shape] });
-      else if (t.data.length !== shape.reduce((a, d) => a * d, 1)) mismatched.push({ name, expected: shape, got: [t.data.length] });
-    }
-    for (const name of tensors.keys()) {
-      if (!expected.has(name) && !name.endsWith('.position_ids')) unexpected.push(name);
-    }
-    if (missing.length || unexpected.length || mismatched.length) {
-      throw new ClipWeightsError('state-dict-mismatch', describeMismatch(missing, unexpected, mismatched), missing, unexpected, mismatched);
-    }
+    checkShapes(config, new Map([...tensors].map(([n, t]) => [n, t.data.length === size(t.shape) ? t.shape : [t.data.length]])));
     const out = new Map<string, tf.Tensor>();
     for (const [name, shape] of expected) out.set(name, tf.tensor(tensors.get(name)!.data, shape, 'float32'));
     return new ClipModel(config, out);
@@ -468,21 +456,14 @@ export class ClipModel {
    */
   static fromTensors(config: CLIPConfig, tensors: Map<string, tf.Tensor>): ClipModel {
     const expected = expectedTensorShapes(config);
-    const missing: string[] = [];
-    const unexpected: string[] = [];
-    const mismatched: { name: string; expected: number[]; got: number[] }[] = [];
-    for (const [name, shape] of expected) {
-      const t = tensors.get(name);
-      if (!t) missing.push(name);
-      else if (!sameShape(t.shape, shape)) mismatched.push({ name, expected: shape, got: [...t.shape] });
-      else if (t.dtype !== 'float32') throw new ClipWeightsError('weight-dtype', `${name}: expected float32, got ${t.dtype}`);
-    }
-    for (const name of tensors.keys()) if (!expected.has(name)) unexpected.push(name);
-    if (missing.length || unexpected.length || mismatched.length) {
-      throw new ClipWeightsError('state-dict-mismatch', describeMismatch(missing, unexpected, mismatched), missing, unexpected, mismatched);
+    checkShapes(config, new Map([...tensors].map(([n, t]) => [n, t.shape])));
+    for (const name of expected.keys()) {
+      const t = tensors.get(name)!;
+      if (t.dtype !== 'float32') throw new ClipWeightsError('weight-dtype', `${name}: expected float32, got ${t.dtype}`);
     }
     const ordered = new Map<string, tf.Tensor>();
     for (const name of expected.keys()) ordered.set(name, tensors.get(name)!);
+    for (const [name, t] of tensors) if (!expected.has(name)) t.dispose(); // *.position_ids: owned, unused
     return new ClipModel(config, ordered);
   }
 
@@ -593,11 +574,14 @@ export class ClipModel {
     for (const [name, t] of weights) {
       const v = this.vars.get(name);
       if (!v) unexpected.push(name);
-      else if (!sameShape(t.shape, v.shape)) mismatched.push({ name, expected: v.shape, got: t.shape });
+      else if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) mismatched.push({ name, expected: v.shape, got: t.shape });
       else if (t.dtype !== 'float32') throw new ClipWeightsError('weight-dtype', `${name}: expected float32, got ${t.dtype}`);
     }
     if (unexpected.length) throw new ClipWeightsError('unknown-weight', `unknown weight name(s): ${unexpected.join(', ')}`, [], unexpected);
-    if (mismatched.length) throw new ClipWeightsError('weight-shape', describeMismatch([], [], mismatched), [], [], mismatched);
+    if (mismatched.length) {
+      const why = describeTensorShapeDiff({ missing: [], unexpected: [], mismatched }, 8);
+      throw new ClipWeightsError('weight-shape', `checkpoint does not match the config: ${why}`, [], [], mismatched);
+    }
     for (const [name, t] of weights) {
       const v = this.vars.get(name)!;
       if (t !== v) v.assign(t);
@@ -672,17 +656,14 @@ export function visionFlopsPerImage(v: CLIPVisionConfig, projectionDim: number):
   return embed + v.num_hidden_layers * perLayer + 2 * D * projectionDim;
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
+const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 
-function describeMismatch(missing: string[], unexpected: string[], mismatched: { name: string; expected: number[]; got: number[] }[]): string {
-  const parts: string[] = [];
-  const list = (xs: string[]) => (xs.length > 8 ? `${xs.slice(0, 8).join(', ')} … (+${xs.length - 8} more)` : xs.join(', '));
-  if (mismatched.length) parts.push(`${mismatched.length} with a wrong shape: ${list(mismatched.map((m) => `${m.name} [${m.got}] (expected [${m.expected}])`))}`);
-  if (missing.length) parts.push(`${missing.length} missing: ${list(missing)}`);
-  if (unexpected.length) parts.push(`${unexpected.length} unexpected: ${list(unexpected)}`);
-  return `checkpoint does not match the config: ${parts.join('; ')}`;
+/** The strict name-and-shape check of fromStateDict / fromTensors: one error listing every difference. */
+function checkShapes(config: CLIPConfig, shapes: Map<string, readonly number[]>): void {
+  const d = diffTensorShapes(config, shapes);
+  if (d) {
+    throw new ClipWeightsError('state-dict-mismatch', `checkpoint does not match the config: ${describeTensorShapeDiff(d, 8)}`, d.missing, d.unexpected, d.mismatched);
+  }
 }
 
 /** HF _init_weights standard deviation for a tensor, 0 for zeros, 'ones' for LayerNorm weights. */

@@ -20,7 +20,7 @@
  * that say what to do.
  */
 import { tf } from '../tf';
-import { type CLIPConfig, ClipConfigError, expectedTensorShapes, parseClipConfig } from '../clip/config';
+import { type CLIPConfig, ClipConfigError, describeTensorShapeDiff, diffTensorShapes, expectedTensorShapes, parseClipConfig } from '../clip/config';
 import { inferArchitecture, type StateDict } from '../clip/load';
 import { ClipModel, ClipWeightsError } from '../clip/model';
 import { ClipTokenizer, TokenizerError } from '../clip/tokenizer';
@@ -95,22 +95,11 @@ function shapesFromHeaders(headers: SafetensorsHeader[]): Map<string, number[]> 
  * `partial`: only some shards' headers are known; absent tensors are not "missing" yet.
  */
 export function checkCheckpointAgainstConfig(config: CLIPConfig, shapes: Map<string, readonly number[]>, what: string, partial = false): void {
-  const expected = expectedTensorShapes(config);
-  const missing: string[] = [];
-  const unexpected: string[] = [];
-  const wrong: string[] = [];
-  for (const [name, shape] of expected) {
-    const got = shapes.get(name);
-    if (!got) {
-      if (!partial) missing.push(name);
-    } else if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) wrong.push(`${name} [${got}] (config: [${shape}])`);
-  }
-  for (const name of shapes.keys()) if (!expected.has(name) && !name.endsWith('.position_ids')) unexpected.push(name);
-  if (!missing.length && !unexpected.length && !wrong.length) return;
+  const mismatch = diffTensorShapes(config, shapes, partial);
+  if (!mismatch) return;
   const dict: StateDict = new Map([...shapes].map(([n, s]) => [n, { shape: s, data: new Float32Array(0) }]));
   const arch = inferArchitecture(dict);
   const diffs = describeArchitectureDiffs(arch, config);
-  const list = (xs: string[]) => (xs.length > 4 ? `${xs.slice(0, 4).join(', ')} … (+${xs.length - 4} more)` : xs.join(', '));
   if (diffs.length) {
     throw new HubError(
       'architecture-mismatch',
@@ -118,13 +107,9 @@ export function checkCheckpointAgainstConfig(config: CLIPConfig, shapes: Map<str
         `Use the config.json that belongs to these weights (same repo and revision). ${KEEPS_PREVIOUS}`,
     );
   }
-  const parts = [];
-  if (wrong.length) parts.push(`${wrong.length} with a wrong shape: ${list(wrong)}`);
-  if (missing.length) parts.push(`${missing.length} missing: ${list(missing)}`);
-  if (unexpected.length) parts.push(`${unexpected.length} unexpected: ${list(unexpected)}`);
   throw new HubError(
     'weights-mismatch',
-    `${what}: the weights do not match a Hugging Face CLIPModel checkpoint for this config (${parts.join('; ')}). ` +
+    `${what}: the weights do not match a Hugging Face CLIPModel checkpoint for this config (${describeTensorShapeDiff(mismatch, 4)}). ` +
       `Only CLIPModel checkpoints (both towers, HF tensor names) are supported. ${KEEPS_PREVIOUS}`,
   );
 }
