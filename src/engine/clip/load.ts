@@ -80,8 +80,12 @@ export function inferArchitecture(tensors: StateDict): CheckpointArchitecture {
   };
 }
 
-/** Differences between what the checkpoint implies and what the config says, as readable strings. */
-function architectureDiffs(a: CheckpointArchitecture, c: CLIPConfig): string[] {
+/**
+ * Differences between what the checkpoint implies and what the config says, as readable strings
+ * ("vision patch_size: checkpoint 8, config 16"; `noun` names the checkpoint's side). A layer count
+ * of 0 means no layer was seen (a partial header), not a zero-layer tower.
+ */
+export function architectureDiffs(a: CheckpointArchitecture, c: CLIPConfig, noun = 'checkpoint'): string[] {
   const v = c.vision_config;
   const t = c.text_config;
   const g = v.image_size / v.patch_size;
@@ -89,16 +93,16 @@ function architectureDiffs(a: CheckpointArchitecture, c: CLIPConfig): string[] {
     ['vision hidden_size', a.visionHidden, v.hidden_size],
     ['vision patch_size', a.patchSize, v.patch_size],
     ['vision positions (image_size/patch_size)²+1', a.visionPositions, g * g + 1],
-    ['vision num_hidden_layers', a.visionLayers, v.num_hidden_layers],
+    ['vision num_hidden_layers', a.visionLayers || undefined, v.num_hidden_layers],
     ['vision intermediate_size', a.visionIntermediate, v.intermediate_size],
     ['text hidden_size', a.textHidden, t.hidden_size],
     ['text vocab_size', a.vocabSize, t.vocab_size],
     ['text max_position_embeddings', a.textPositions, t.max_position_embeddings],
-    ['text num_hidden_layers', a.textLayers, t.num_hidden_layers],
+    ['text num_hidden_layers', a.textLayers || undefined, t.num_hidden_layers],
     ['text intermediate_size', a.textIntermediate, t.intermediate_size],
     ['projection_dim', a.projectionDim, c.projection_dim],
   ];
-  return rows.filter(([, got, want]) => got !== undefined && got !== want).map(([k, got, want]) => `${k}: checkpoint ${got}, config ${want}`);
+  return rows.filter(([, got, want]) => got !== undefined && got !== want).map(([k, got, want]) => `${k}: ${noun} ${got}, config ${want}`);
 }
 
 /** Build the model; throws ClipLoadError ('architecture-mismatch' | 'weights-mismatch'). */

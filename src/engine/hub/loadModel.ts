@@ -21,7 +21,7 @@
  */
 import { tf } from '../tf';
 import { type CLIPConfig, ClipConfigError, describeTensorShapeDiff, diffTensorShapes, expectedTensorShapes, parseClipConfig } from '../clip/config';
-import { inferArchitecture, type StateDict } from '../clip/load';
+import { architectureDiffs, inferArchitecture, type StateDict } from '../clip/load';
 import { ClipModel, ClipWeightsError } from '../clip/model';
 import { ClipTokenizer, TokenizerError } from '../clip/tokenizer';
 import type { ModelSource } from '../experiment/config';
@@ -99,7 +99,7 @@ export function checkCheckpointAgainstConfig(config: CLIPConfig, shapes: Map<str
   if (!mismatch) return;
   const dict: StateDict = new Map([...shapes].map(([n, s]) => [n, { shape: s, data: new Float32Array(0) }]));
   const arch = inferArchitecture(dict);
-  const diffs = describeArchitectureDiffs(arch, config);
+  const diffs = architectureDiffs(arch, config, 'weights');
   if (diffs.length) {
     throw new HubError(
       'architecture-mismatch',
@@ -114,25 +114,6 @@ export function checkCheckpointAgainstConfig(config: CLIPConfig, shapes: Map<str
   );
 }
 
-function describeArchitectureDiffs(a: ReturnType<typeof inferArchitecture>, c: CLIPConfig): string[] {
-  const v = c.vision_config;
-  const t = c.text_config;
-  const g = v.image_size / v.patch_size;
-  const rows: [string, number | undefined, number][] = [
-    ['vision hidden_size', a.visionHidden, v.hidden_size],
-    ['vision patch_size', a.patchSize, v.patch_size],
-    ['vision positions', a.visionPositions, g * g + 1],
-    ['vision num_hidden_layers', a.visionLayers || undefined, v.num_hidden_layers],
-    ['vision intermediate_size', a.visionIntermediate, v.intermediate_size],
-    ['text hidden_size', a.textHidden, t.hidden_size],
-    ['text vocab_size', a.vocabSize, t.vocab_size],
-    ['text max_position_embeddings', a.textPositions, t.max_position_embeddings],
-    ['text num_hidden_layers', a.textLayers || undefined, t.num_hidden_layers],
-    ['text intermediate_size', a.textIntermediate, t.intermediate_size],
-    ['projection_dim', a.projectionDim, c.projection_dim],
-  ];
-  return rows.filter(([, got, want]) => got !== undefined && got !== want).map(([k, got, want]) => `${k}: weights ${got}, config ${want}`);
-}
 
 /**
  * A config for weights that came without config.json, read off the tensor shapes with the OpenAI
