@@ -9,16 +9,7 @@ import type { TargetInference } from '../inversion/targetLabel';
 import type { TriggerConfigOf } from '../triggers/types';
 
 /** Load progress of loadModel / loadData: bytes while downloading, tensors while uploading, prompts while embedding. */
-export interface LoadProgress {
-  phase: 'download' | 'parse' | 'upload' | 'text-head' | 'generate' | 'decode';
-  done: number;
-  total: number;
-  bytes?: number;
-  totalBytes?: number;
-  bytesPerSec?: number;
-  etaMs?: number;
-  message: string;
-}
+export type { LoadProgress } from '../hub/progress';
 
 /** θ_pre as loaded. */
 export interface ModelSummary {

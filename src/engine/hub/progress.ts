@@ -1,7 +1,6 @@
 /**
- * Load progress as the worker protocol reports it (structurally the same as `LoadProgress` in
- * src/worker/protocol.ts; the engine does not import from the worker), and a byte-rate meter that
- * turns "bytes so far" into speed and ETA.
+ * Load progress as the worker protocol reports it (experiment/results.ts and src/worker/protocol.ts
+ * re-export this one), and a byte-rate meter that turns "bytes so far" into speed and ETA.
  */
 
 export type LoadPhase = 'download' | 'parse' | 'upload' | 'text-head' | 'generate' | 'decode';
