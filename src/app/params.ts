@@ -90,7 +90,7 @@ export const TBAR_FIELDS: NumberField[] = [
   {
     path: 'splits.forget',
     label: 'Forget set',
-    help: 'Triggered images labelled with the target, used to find the trigger vector. Paper: 2000; the lab: 500 (the paper finds size matters little).',
+    help: 'Triggered images labelled with the target, used to find the trigger vector. Paper: 2000 (Table 4); same here. Smaller is faster and keeps less CA (SIG on the micro CLIP: 90.4% kept with 500, 93.2% with 2000).',
     min: 1,
     max: 100000,
     step: 1,
