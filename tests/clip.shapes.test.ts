@@ -164,6 +164,10 @@ describe('strict loading and weight assignment', () => {
     expect(err!.unexpected).toEqual(['vision_model.encoder.layers.1.mlp.fc1.weight']);
     expect(err!.mismatched).toEqual([{ name: 'visual_projection.weight', expected: [8, 16], got: [16, 8] }]);
     expect(err!.message).toMatch(/visual_projection\.weight \[16,8\] \(expected \[8,16\]\)/);
+    // Right shape in the header, wrong amount of data: mis-shaped too, by its element count.
+    const short = syntheticStateDict(cfg);
+    short.set('vision_model.post_layernorm.bias', { shape: [16], data: new Float32Array(15) });
+    expect(() => ClipModel.fromStateDict(cfg, short)).toThrow(/1 with a wrong shape: vision_model\.post_layernorm\.bias \[15\] \(expected \[16\]\)/);
   });
 
   it('setWeights: partial maps, typed errors, nothing assigned on error; getWeights returns live variables', async () => {

@@ -334,6 +334,10 @@ function encoderShapes(prefix: string, hidden: number, inter: number, layers: nu
   }
 }
 
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 /** What differs between a checkpoint's tensors and the ones its config describes. */
 export interface TensorShapeDiff {
   missing: string[];
@@ -354,7 +358,7 @@ export function diffTensorShapes(config: CLIPConfig, shapes: ReadonlyMap<string,
     const got = shapes.get(name);
     if (!got) {
       if (!partial) d.missing.push(name);
-    } else if (got.length !== shape.length || got.some((n, i) => n !== shape[i])) d.mismatched.push({ name, expected: shape, got: [...got] });
+    } else if (!sameShape(got, shape)) d.mismatched.push({ name, expected: shape, got: [...got] });
   }
   for (const name of shapes.keys()) if (!expected.has(name) && !name.endsWith('.position_ids')) d.unexpected.push(name);
   return d.missing.length || d.unexpected.length || d.mismatched.length ? d : null;

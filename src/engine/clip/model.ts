@@ -35,6 +35,8 @@ import {
   describeTensorShapeDiff,
   diffTensorShapes,
   expectedTensorShapes,
+  sameShape,
+  type TensorShapeDiff,
   gridSize,
   isVisionWeight,
   visionPositions,
@@ -442,7 +444,13 @@ export class ClipModel {
    */
   static fromStateDict(config: CLIPConfig, tensors: Map<string, { shape: readonly number[]; data: Float32Array }>): ClipModel {
     const expected = expectedTensorShapes(config);
-    checkShapes(config, new Map([...tensors].map(([n, t]) => [n, t.data.length === size(t.shape) ? t.shape : [t.data.length]])));
+    checkShapes(config, new Map([...tensors].map(([n, t]) => [n, t.shape])));
+    // A header whose shape disagrees with its data is mis-shaped too (got: the element count).
+    const short = [...expected].filter(([n, shape]) => tensors.get(n)!.data.length !== size(shape));
+    if (short.length) {
+      const mismatched = short.map(([name, shape]) => ({ name, expected: shape, got: [tensors.get(name)!.data.length] }));
+      checkShapesFailed({ missing: [], unexpected: [], mismatched });
+    }
     const out = new Map<string, tf.Tensor>();
     for (const [name, shape] of expected) out.set(name, tf.tensor(tensors.get(name)!.data, shape, 'float32'));
     return new ClipModel(config, out);
@@ -574,7 +582,7 @@ export class ClipModel {
     for (const [name, t] of weights) {
       const v = this.vars.get(name);
       if (!v) unexpected.push(name);
-      else if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) mismatched.push({ name, expected: v.shape, got: t.shape });
+      else if (!sameShape(t.shape, v.shape)) mismatched.push({ name, expected: v.shape, got: t.shape });
       else if (t.dtype !== 'float32') throw new ClipWeightsError('weight-dtype', `${name}: expected float32, got ${t.dtype}`);
     }
     if (unexpected.length) throw new ClipWeightsError('unknown-weight', `unknown weight name(s): ${unexpected.join(', ')}`, [], unexpected);
@@ -661,9 +669,11 @@ const size = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 /** The strict name-and-shape check of fromStateDict / fromTensors: one error listing every difference. */
 function checkShapes(config: CLIPConfig, shapes: Map<string, readonly number[]>): void {
   const d = diffTensorShapes(config, shapes);
-  if (d) {
-    throw new ClipWeightsError('state-dict-mismatch', `checkpoint does not match the config: ${describeTensorShapeDiff(d, 8)}`, d.missing, d.unexpected, d.mismatched);
-  }
+  if (d) checkShapesFailed(d);
+}
+
+function checkShapesFailed(d: TensorShapeDiff): never {
+  throw new ClipWeightsError('state-dict-mismatch', `checkpoint does not match the config: ${describeTensorShapeDiff(d, 8)}`, d.missing, d.unexpected, d.mismatched);
 }
 
 /** HF _init_weights standard deviation for a tensor, 0 for zeros, 'ones' for LayerNorm weights. */
