@@ -44,6 +44,9 @@ export interface DecodedUrl {
 /** Parameters that belong to the environment and pass through unchanged. */
 export const PASSTHROUGH = ['backend', 'hub', 'gpuMemoryGB', 'mock', 'mockFail', 'mockSpeed'] as const;
 
+/** Whether a link says anything about the experiment (anything beyond the environment's parameters). */
+const namesExperiment = (q: URLSearchParams) => [...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k));
+
 /** The link format written now; see the file comment for what each version's defaults were. */
 export const LINK_VERSION = 2;
 
@@ -213,7 +216,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
     }
     q.set('c', blob);
   }
-  if ([...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k))) q.set('v', String(LINK_VERSION));
+  if (namesExperiment(q)) q.set('v', String(LINK_VERSION));
   return { search: q.toString(), omitted };
 }
 
@@ -223,7 +226,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
  */
 function linkVersion(q: URLSearchParams, problems: string[]): number {
   const s = q.get('v');
-  if (s === null) return [...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k)) ? 1 : LINK_VERSION;
+  if (s === null) return namesExperiment(q) ? 1 : LINK_VERSION;
   const v = Number(s);
   if (Number.isInteger(v) && v >= 1 && v <= LINK_VERSION) return v;
   problems.push(

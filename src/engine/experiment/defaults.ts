@@ -4,7 +4,7 @@
  *
  * Why SIG: it is the one paper trigger that takes on the micro CLIP with the lab's 2000 training images
  * (ASR ≈ 99%), so a first run shows a backdoor and its removal. BadNet's 2-px patch, WaNet's
- * half-pixel warp and Blended's 60 poisoned images do not (README, "What the micro CLIP can show").
+ * half-pixel warp and Blended's 60 poisoned images do not (figures in src/app/attackCheck.ts and README).
  *
  * The paper (appendix A.2.1, frozen text tower, ViT-B/32; task_vectors' finetune.py defaults):
  *   AdamW, lr 1e-5, weight decay 0.1, batch 128, cosine schedule with 500 warmup steps, global-norm

@@ -114,7 +114,6 @@ export function checkCheckpointAgainstConfig(config: CLIPConfig, shapes: Map<str
   );
 }
 
-
 /**
  * A config for weights that came without config.json, read off the tensor shapes with the OpenAI
  * CLIP conventions (head_dim 64, quick_gelu, image size from the position count). Throws
