@@ -178,6 +178,15 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   await png.saveAs(path.join(SHOTS, 'lab--export-sweep.png'));
   const [xiPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('xi-card').getByRole('button', { name: 'PNG' }).click()]);
   await xiPng.saveAs(path.join(SHOTS, 'lab--export-xi.png'));
+  // ξ's triggered-image term on its own: other colours, an explanation, and the link remembers it.
+  const fills = () => page.locator('.xi-svg rect[fill^="rgb"], .xi-svg rect[fill^="#"]').evaluateAll((rs) => rs.map((r) => r.getAttribute('fill')).join());
+  const xiFills = await fills();
+  await page.getByTestId('xi-term-triggered').click();
+  await waitAttr(page, 'xi-heatmap', 'data-term', (v) => v === 'triggered');
+  assert.notEqual(await fills(), xiFills, 'the triggered-term map has its own colours');
+  assert.match(await page.getByTestId('xi-term-explain').textContent(), /On triggered images/);
+  await page.waitForFunction(() => new URLSearchParams(location.search).get('xi') === 'triggered');
+  if (shots) await page.getByTestId('xi-card').screenshot({ path: path.join(SHOTS, 'lab--xi-triggered-term.png') });
   const [gaPng] = await Promise.all([page.waitForEvent('download'), page.getByTestId('ga-card').getByRole('button', { name: 'PNG' }).click()]);
   await gaPng.saveAs(path.join(SHOTS, 'lab--export-ga.png'));
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'ξ CSV' }).first().click()]);
@@ -189,6 +198,8 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   await waitAttr(page, 'runs-table', 'data-rows', (v) => v === '1', 30_000);
   assert.equal(+(await attr(page, 'sweep-chart', 'data-points')), nAlphas, 'sweep restored');
   assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'heatmap restored');
+  assert.equal(await attr(page, 'xi-heatmap', 'data-term'), 'triggered', 'the map still shows the term the link names');
+  await page.getByTestId('xi-term-xi').click();
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
   assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
   await screenshot(shots ? 'after-reload' : 'after-reload-mock');

@@ -11,6 +11,7 @@ const state = (config: ExperimentConfig, extra: Partial<UrlState> = {}): UrlStat
   presenter: false,
   alpha: null,
   cleanBaseline: false,
+  xiTerm: 'xi',
   ...extra,
 });
 
@@ -122,6 +123,17 @@ describe('URL state', () => {
     const t = b.dec.state.config.trigger;
     expect(t.kind).toBe('painted');
     expect(t.params).toMatchObject({ size: 6, position: { x: 2, y: 3 }, width: 8, height: 8 });
+  });
+
+  it('keeps which term of ξ the map shows (xi=clean|triggered; absent: ξ itself); a bad one is named', async () => {
+    for (const xiTerm of ['clean', 'triggered'] as const) {
+      const { enc, dec } = await roundTrip(state(defaultExperimentConfig(), { xiTerm }));
+      expect(enc.search).toBe(`xi=${xiTerm}&v=2`);
+      expect(dec).toEqual({ state: state(defaultExperimentConfig(), { xiTerm }), problems: [] });
+    }
+    const bad = await decodeUrlState('xi=both&v=2');
+    expect(bad.state.xiTerm).toBe('xi');
+    expect(bad.problems).toEqual(['xi=both is not clean or triggered']);
   });
 
   it('passes backend and mock through and drops unknown parameters', async () => {

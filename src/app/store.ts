@@ -27,6 +27,7 @@ import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, MICRO_DECREE } from './defaults';
+import type { XiTerm } from './urlState';
 import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
 import { gpuMemoryBytes } from './env';
 import { toUserError, type UserError } from './errors';
@@ -92,6 +93,8 @@ export interface LabState {
   presenter: boolean;
   scrubAlpha: number | null;
   cleanBaseline: boolean;
+  /** What the ξ map shows (ξ or one of its terms). */
+  xiTerm: XiTerm;
   urlProblems: string[];
   urlOmitted: string[];
 
@@ -136,6 +139,7 @@ export interface LabState {
   setForgetTrigger(kind: 'known' | 'decree'): void;
   setTriggerParams(patch: Partial<TriggerConfig['params']>): void;
   setPresenter(on: boolean): void;
+  setXiTerm(term: XiTerm): void;
   setScrubAlpha(alpha: number | null): void;
   setCleanBaseline(on: boolean): void;
   dismissUrlProblems(): void;
@@ -508,6 +512,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   presenter: false,
   scrubAlpha: null,
   cleanBaseline: false,
+  xiTerm: 'xi',
   urlProblems: [],
   urlOmitted: [],
 
@@ -638,6 +643,10 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   setPresenter(on) {
     set({ presenter: on });
+  },
+
+  setXiTerm(term) {
+    set({ xiTerm: term });
   },
 
   setScrubAlpha(alpha) {

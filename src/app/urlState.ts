@@ -10,6 +10,7 @@
  *   target   attack.target (class index)           poison  attack.poisonRate (fraction)
  *   alpha    the α the scrubber shows              present 1 = presenter mode
  *   clean    1 = also train the clean baseline     c       the rest: 'z' + base64url(deflate-raw(JSON))
+ *   xi       the ξ map's term: clean | triggered (absent: their sum, ξ itself)
  *                                                          or 'j' + base64url(JSON) (no CompressionStream)
  *
  *   v        the link format (LINK_VERSION), written whenever the link names an experiment
@@ -33,7 +34,13 @@ export interface UrlState {
   /** The α the scrubber shows (null = the selected α). */
   alpha: number | null;
   cleanBaseline: boolean;
+  /** What the ξ map shows: ξ of eq. 2, or one of its two terms (an XiCell field). */
+  xiTerm: XiTerm;
 }
+
+/** ξ = clean + triggered (eq. 2): the map can show the sum or either term on its own. */
+export type XiTerm = 'xi' | 'clean' | 'triggered';
+export const XI_TERMS: readonly XiTerm[] = ['xi', 'clean', 'triggered'];
 
 export interface DecodedUrl {
   state: UrlState;
@@ -61,7 +68,7 @@ export function linkDefaults(version: number): ExperimentConfig {
 export const MAX_BLOB_CHARS = 6000;
 
 export function defaultUrlState(): UrlState {
-  return { config: defaultExperimentConfig(), presenter: false, alpha: null, cleanBaseline: false };
+  return { config: defaultExperimentConfig(), presenter: false, alpha: null, cleanBaseline: false, xiTerm: 'xi' };
 }
 
 // ---- base64url and deflate
@@ -189,6 +196,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
   if (state.alpha !== null) q.set('alpha', num(state.alpha));
   if (state.presenter) q.set('present', '1');
   if (state.cleanBaseline) q.set('clean', '1');
+  if (state.xiTerm !== 'xi') q.set('xi', state.xiTerm);
 
   // What the common fields cannot say goes in the blob. The trigger seed defaults to the master seed.
   // It is a diff against exactly what decodeUrlState rebuilds from the parameters above.
@@ -318,8 +326,15 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
     problems.push(`${name}=${s} is not 1 or 0`);
     return false;
   };
+  const xiTermParam = (): XiTerm => {
+    const s = q.get('xi');
+    if (s === null) return 'xi';
+    if (s === 'clean' || s === 'triggered') return s;
+    problems.push(`xi=${s} is not clean or triggered`);
+    return 'xi';
+  };
   return {
-    state: { config: checked.config, presenter: flag('present'), alpha, cleanBaseline: flag('clean') },
+    state: { config: checked.config, presenter: flag('present'), alpha, cleanBaseline: flag('clean'), xiTerm: xiTermParam() },
     problems,
   };
 }

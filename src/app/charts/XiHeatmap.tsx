@@ -3,6 +3,7 @@ import type { XiCell } from '../../engine/experiment/results';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtAlpha, pct } from '../format';
 import { useLab } from '../store';
+import type { XiTerm } from '../urlState';
 import { C, xiColour } from './colours';
 
 const W = 470;
@@ -31,8 +32,28 @@ function cellAt(cells: XiCell[], g: Geometry, ac: number, at: number): XiCell | 
   return best;
 }
 
+/**
+ * The map's choices: ξ itself, or one term of eq. 2. All three share ξ's colour scale [0, 2], so the
+ * two term maps add up, colour for colour, to the ξ map.
+ */
+const TERMS: { term: XiTerm; button: string; legend: string; explain: string }[] = [
+  { term: 'xi', button: 'ξ', legend: 'ξ — bright = disentangled', explain: '' },
+  {
+    term: 'clean',
+    button: 'clean images',
+    legend: 'clean-image term of ξ',
+    explain: 'On clean images: how often adding α_t·τ_t changes the prediction of θ_pre + α_c·τ̂_c (the trigger vector leaking into the task).',
+  },
+  {
+    term: 'triggered',
+    button: 'triggered images',
+    legend: 'triggered-image term of ξ',
+    explain: 'On triggered images: how often adding α_c·τ̂_c changes the prediction of θ_pre + α_t·τ_t. These are still images of the task, so it also counts what fine-tuning changes on them (θ_pre’s zero-shot → fine-tuned gap).',
+  },
+];
+
 /** The SVG cells, coarse first so finer ones paint over them. */
-const Cells = memo(function Cells({ cells, g }: { cells: XiCell[]; g: Geometry }) {
+const Cells = memo(function Cells({ cells, g, term }: { cells: XiCell[]; g: Geometry; term: XiTerm }) {
   const span = 2 * (g.range + g.half);
   const k = PLOT.size / span;
   const sorted = [...cells].sort((a, b) => gridSize(g, a.level) - gridSize(g, b.level));
@@ -42,7 +63,7 @@ const Cells = memo(function Cells({ cells, g }: { cells: XiCell[]; g: Geometry }
         const d = spacing(g, c.level);
         const x = PLOT.left + (c.alphaC - d / 2 + g.range + g.half) * k;
         const y = PLOT.top + (g.range + g.half - (c.alphaT + d / 2)) * k;
-        return <rect key={`${c.level}:${c.alphaC}:${c.alphaT}`} x={x} y={y} width={d * k + 0.5} height={d * k + 0.5} fill={xiColour(c.xi)} />;
+        return <rect key={`${c.level}:${c.alphaC}:${c.alphaT}`} x={x} y={y} width={d * k + 0.5} height={d * k + 0.5} fill={xiColour(c[term])} />;
       })}
     </g>
   );
@@ -54,8 +75,9 @@ const Cells = memo(function Cells({ cells, g }: { cells: XiCell[]; g: Geometry }
  * paper's Figure 2.
  */
 export function XiHeatmap() {
-  const { cells, range, levels, alphaStar } = useLab(
+  const { cells, range, levels, alphaStar, term } = useLab(
     useShallow((s) => ({
+      term: s.xiTerm,
       cells: s.current.xiCells,
       range: s.current.disentangle?.range ?? s.current.config.disentangle.range,
       levels: s.current.config.disentangle.levels,
@@ -66,6 +88,8 @@ export function XiHeatmap() {
   const g: Geometry = useMemo(() => ({ range, half: range / (finest - 1), levels }), [range, finest, levels]);
   const unique = useMemo(() => new Set(cells.map((c) => `${c.alphaC},${c.alphaT}`)).size, [cells]);
   const [hover, setHover] = useState<{ cell: XiCell; x: number; y: number } | null>(null);
+  const setTerm = useLab((s) => s.setXiTerm);
+  const shown = TERMS.find((t) => t.term === term) ?? TERMS[0];
   const svgRef = useRef<SVGSVGElement>(null);
 
   const span = 2 * (g.range + g.half);
@@ -98,7 +122,14 @@ export function XiHeatmap() {
   ].filter((m) => Math.abs(m.ac) <= g.range && Math.abs(m.at) <= g.range);
 
   return (
-    <div className="xi-wrap" data-testid="xi-heatmap" data-cells={unique} data-total={finest * finest} >
+    <div className="xi-wrap" data-testid="xi-heatmap" data-cells={unique} data-total={finest * finest} data-term={term}>
+      <div className="seg xi-terms" role="group" aria-label="What the map shows">
+        {TERMS.map((t) => (
+          <button key={t.term} type="button" className="seg-btn" aria-pressed={term === t.term} onClick={() => setTerm(t.term)} data-testid={`xi-term-${t.term}`}>
+            {t.button}
+          </button>
+        ))}
+      </div>
       <svg ref={svgRef} viewBox={`0 0 ${W} ${H}`} className="xi-svg" role="img"
         aria-label="Heatmap of the disentanglement error ξ over α_c and α_t" onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
         <defs>
@@ -117,7 +148,7 @@ export function XiHeatmap() {
             The map fills in here, coarse to fine.
           </text>
         )}
-        <Cells cells={cells} g={g} />
+        <Cells cells={cells} g={g} term={term} />
         <rect x={PLOT.left} y={PLOT.top} width={PLOT.size} height={PLOT.size} fill="none" stroke={C.muted} strokeWidth={1} />
         {ticks.map((t) => (
           <g key={t} fontSize={12} fill={C.muted}>
@@ -146,7 +177,7 @@ export function XiHeatmap() {
           </text>
         ))}
         <text transform={`translate(${LEGEND.left - 6} ${PLOT.top + PLOT.size / 2}) rotate(-90)`} textAnchor="middle" fontSize={12} fill={C.ink}>
-          ξ — bright = disentangled
+          {shown.legend}
         </text>
       </svg>
       {hover && (
@@ -161,6 +192,7 @@ export function XiHeatmap() {
           <div className="muted">{gridSize(g, hover.cell.level)}×{gridSize(g, hover.cell.level)} grid</div>
         </div>
       )}
+      {shown.explain && <p className="xi-caption" data-testid="xi-term-explain">{shown.explain}</p>}
       <p className="xi-caption">
         {alphaStar !== null ? <>α* = {fmtAlpha(alphaStar)} (smallest α with ASR = 0). </> : null}
         {unique} of {finest * finest} cells
