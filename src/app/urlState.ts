@@ -40,7 +40,6 @@ export interface UrlState {
 
 /** ξ = clean + triggered (eq. 2): the map can show the sum or either term on its own. */
 export type XiTerm = 'xi' | 'clean' | 'triggered';
-export const XI_TERMS: readonly XiTerm[] = ['xi', 'clean', 'triggered'];
 
 export interface DecodedUrl {
   state: UrlState;
