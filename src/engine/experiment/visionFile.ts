@@ -10,7 +10,7 @@
  * disposes what it uploaded.
  */
 import { tf } from '../tf';
-import { isVisionWeight } from '../clip/config';
+import { isVisionWeight, sameShape } from '../clip/config';
 import { readSafetensorsStream } from '../io/safetensorsStream';
 import type { WeightMap } from '../arithmetic/taskVector';
 import { throwIfAborted } from '../cancel';
@@ -88,7 +88,7 @@ export async function loadVisionFile(
         continue;
       }
       seen.add(t.name);
-      if (want.shape.length !== t.shape.length || want.shape.some((d, i) => d !== t.shape[i])) {
+      if (!sameShape(t.shape, want.shape)) {
         mismatched.push(`${t.name} [${t.shape}] (θ_pre: [${want.shape}])`);
         continue;
       }
