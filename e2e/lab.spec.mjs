@@ -238,6 +238,11 @@ async function checkAttackWarnings(page, asr) {
     await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === '2');
     assert.equal(await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind), 'sig');
     assert.equal(await page.getByTestId('switch-to-sig').count(), 0, 'the offer goes once SIG is chosen');
+    // The trigger preview shows SIG on the loaded images, even if an offer changed the data settings.
+    await page.waitForFunction(() => ['done', 'error'].includes(globalThis.__tbarLab.useLab.getState().preview.status) && globalThis.__tbarLab.useLab.getState().preview.data);
+    const pv = await lab(page, () => { const p = globalThis.__tbarLab.useLab.getState().preview; return { status: p.status, error: p.error && p.error.title, description: p.data.description }; });
+    assert.equal(pv.status, 'done', `the trigger preview after the switch: ${pv.error}`);
+    assert.match(pv.description, /SIG|sin/i);
   }
 }
 

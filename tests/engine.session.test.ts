@@ -97,6 +97,7 @@ describe('experiment session', () => {
   it('stages need their inputs: model and data first, then attack → tbar → sweep → disentangle', async () => {
     const c = smallConfig();
     expect(await stale(session.zeroShot(c))).toMatch(/load the data/);
+    expect(await stale(session.previewTrigger(c, 2))).toMatch(/load the data/);
     await session.loadData(c);
     expect(await stale(session.zeroShot(c))).toMatch(/load the model/);
     await session.loadModel(c);
@@ -120,6 +121,9 @@ describe('experiment session', () => {
     expect(await stale(session.sweep(hp))).toMatch(/config\.tbar.*rerun TBAR/);
     expect(await stale(session.gradientAscent({ ...c, attack: { ...c.attack, poisonRate: 0.05 } }))).toMatch(/config\.attack/);
     expect(await stale(session.zeroShot({ ...c, splits: { ...c.splits, val: 41 } }))).toMatch(/config\.splits.*load the data/);
+    // the trigger preview previews the TRIGGER on the loaded images, even when the data settings changed
+    const pv = await session.previewTrigger({ ...trig, splits: { ...c.splits, train: c.splits.train * 2 } }, 2);
+    expect(pv.triggered.pixels).not.toEqual((await session.previewTrigger(c, 2)).triggered.pixels); // the new trigger seed shows
     // parts a stage does not depend on do not make it stale: a new α grid reuses τ̂_t
     const grid = { ...c, sweep: { ...c.sweep, alphas: [0, 0.5, 1] } };
     const s = await session.sweep(grid);

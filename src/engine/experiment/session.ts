@@ -224,11 +224,17 @@ export class ExperimentSession {
     });
   }
 
-  /** A few clean and triggered validation images at model resolution (data's resolution without a model). */
+  /**
+   * A few clean and triggered validation images at model resolution (data's resolution without a model).
+   * It previews the TRIGGER, so it uses whatever data is loaded, even if the config's data settings have
+   * changed since (new split sizes, say): the lab's panel keeps showing the chosen trigger while the data
+   * waits to be loaded again, as the mock engine does.
+   */
   previewTrigger(config: ExperimentConfig, count: number, ctx: StageContext<never> = {}): Promise<TriggerPreview> {
     return this.exclusive(ctx.signal, async () => {
       validateConfig(config);
-      const data = this.requireData(config, 'previewTrigger');
+      if (!this.data) requireFresh('loadData', null, config, 'previewTrigger'); // throws: no data yet
+      const data = this.data!;
       const S = this.model && isFresh('loadModel', this.model.stamp, config) ? this.model.loaded.model.config.vision_config.image_size : data.loaded.pools.train.imageSize;
       const split = headOf(data.splits.val, count);
       const trigger = createTrigger(config.trigger, S);
