@@ -94,7 +94,7 @@ async function main() {
   const sweep = await time('sweep', () => session.sweep(config));
   session.dispose();
 
-  const pct = (x: number) => (100 * x).toFixed(1);
+  const pct = (x: number | null) => (x === null ? '—' : (100 * x).toFixed(1));
   const rows = [
     ['θ_pre (zero-shot)', pct(zs.test.ca), pct(zs.test.asr)],
     ['clean fine-tuning', pct(attack.cleanTest!.ca), pct(attack.cleanTest!.asr)],

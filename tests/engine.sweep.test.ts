@@ -89,7 +89,9 @@ describe('streaming sweep', () => {
 describe('figures', () => {
   it('asrRemoved = 1 − after/before, caRetained = after/before; coarse grids keep both ends', () => {
     expect(removalFigures({ ca: 0.8, asr: 0.9 }, { ca: 0.76, asr: 0.009 })).toEqual({ asrRemoved: 1 - 0.009 / 0.9, caRetained: 0.76 / 0.8 });
-    expect(removalFigures({ ca: 0.8, asr: 0 }, { ca: 0.8, asr: 0 }).asrRemoved).toBe(1);
+    // θ_b's ASR 0 (the backdoor did not take): there is nothing to remove, not "100% removed".
+    expect(removalFigures({ ca: 0.8, asr: 0 }, { ca: 0.8, asr: 0 })).toEqual({ asrRemoved: null, caRetained: 1 });
+    expect(removalFigures({ ca: 0, asr: 0.5 }, { ca: 0, asr: 0 })).toEqual({ asrRemoved: 1, caRetained: null });
     expect(coarseGrid([0, 1, 2, 3], 6)).toEqual([0, 1, 2, 3]);
     expect(coarseGrid(Array.from({ length: 31 }, (_, i) => i / 10), 6)).toEqual([0, 0.6, 1.2, 1.8, 2.4, 3]);
   });

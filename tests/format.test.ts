@@ -1,6 +1,6 @@
 /** Number formatting for the panels and charts (src/app/format.ts), on known answers. */
 import { describe, expect, it } from 'vitest';
-import { fmtTick, pct } from '../src/app/format';
+import { fmtTick, pct, removedText } from '../src/app/format';
 
 describe('fmtTick', () => {
   it('keeps two significant digits below 1, so a near-zero loss axis is not all "0.0"', () => {
@@ -12,5 +12,12 @@ describe('pct', () => {
   it('formats fractions as percentages', () => {
     expect(pct(0.8972)).toBe('89.7%');
     expect(pct(0.915, 0)).toBe('92%');
+  });
+});
+
+describe('removedText', () => {
+  it('gives the share removed, or says there was nothing to remove (never "100% removed" of a 0% ASR)', () => {
+    expect(removedText(0.972, 'the attack')).toBe('97.2% of the attack removed');
+    expect(removedText(null, 'the attack')).toBe("nothing to remove: θ_b's ASR is 0%");
   });
 });

@@ -34,7 +34,7 @@ describe('TBAR+DECREE against SIG (micro CLIP, shapes, attack unknown to the def
       await s.tbar(c, {}, { perEpoch: false });
       const sw = await s.sweep(c);
       const t3 = performance.now();
-      const pct = (x: number) => (100 * x).toFixed(1);
+      const pct = (x: number | null) => (x === null ? '—' : (100 * x).toFixed(1));
       console.log(
         `SIG θ_b CA ${pct(a.test.ca)} ASR ${pct(a.test.asr)}; DECREE PL1 θ_b ${pct(d.backdoored.pl1)}% vs θ_pre ${pct(d.clean!.pl1)}% ` +
           `(similarity ${d.backdoored.similarity.toFixed(3)} / ${d.clean!.similarity.toFixed(3)}); target ${d.inference.target} by ${d.inference.rule} ` +

@@ -14,7 +14,7 @@ import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { tbarTestConfig } from './util/tbarCase';
 import { nodeFileSource } from './util/nodeFiles';
 
-const pct = (x: number) => (100 * x).toFixed(1);
+const pct = (x: number | null) => (x === null ? '—' : (100 * x).toFixed(1));
 
 async function withSession<T>(c: ExperimentConfig, fn: (s: ExperimentSession) => Promise<T>): Promise<T> {
   const s = new ExperimentSession({ files: nodeFileSource() });

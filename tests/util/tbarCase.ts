@@ -67,7 +67,7 @@ export async function runTbarCase(config: ExperimentConfig, opts: { perEpoch?: b
   }
 }
 
-const pct = (x: number) => (100 * x).toFixed(1);
+const pct = (x: number | null) => (x === null ? '—' : (100 * x).toFixed(1));
 
 export function formatCase(r: TbarCase): string {
   const { attack: a, sweep: s } = r;

@@ -3,7 +3,7 @@ import { didNotTake, whyNoBackdoor } from '../attackCheck';
 import { ChartCard } from '../charts/ChartCard';
 import { GaChart } from '../charts/GaChart';
 import { XiHeatmap } from '../charts/XiHeatmap';
-import { fmtAlpha, pct } from '../format';
+import { fmtAlpha, pct, removedText } from '../format';
 import { DISENTANGLE_FIELDS, GA_FIELDS } from '../params';
 import { stageReady, useLab } from '../store';
 import { FieldGrid, Settings } from '../ui/Fields';
@@ -40,7 +40,7 @@ function BeforeAfter() {
             <span className="arrow" aria-hidden>→</span>
             <b>{pct(sweep.test.asr)}</b>
           </div>
-          <div className="ba-sub">{pct(sweep.asrRemoved, 1)} of the backdoor removed at α = {fmtAlpha(sweep.alpha)}</div>
+          <div className="ba-sub">{removedText(sweep.asrRemoved, 'the backdoor')}{sweep.asrRemoved === null ? '' : ` at α = ${fmtAlpha(sweep.alpha)}`}</div>
         </div>
       </div>
     </>

@@ -3,7 +3,7 @@ import { ChartCard } from '../charts/ChartCard';
 import { LossChart } from '../charts/LossChart';
 import { SweepChart } from '../charts/SweepChart';
 import { C } from '../charts/colours';
-import { fmtAlpha, fmtRate, fmtSci, pct } from '../format';
+import { fmtAlpha, fmtRate, fmtSci, pct, removedText } from '../format';
 import { DECREE_FIELDS, SWEEP_FIELDS, TBAR_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
@@ -131,8 +131,8 @@ export function UnlearnPanel() {
             <div className="stats" data-testid="sweep-outcome">
               <Stat label="Selected α" value={fmtAlpha(sweep.alpha)}
                 sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? 'best CA under the ASR ceiling' : '§6 rule') : 'no α met the rule: lowest ASR'} />
-              <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 0)} of backdoored retained`} tone="ca" testId="clean-ca" />
-              <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={`${pct(sweep.asrRemoved, 1)} of the attack removed`} tone="asr" testId="clean-asr" />
+              <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 1)} of backdoored retained`} tone="ca" testId="clean-ca" />
+              <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={removedText(sweep.asrRemoved, 'the attack')} tone="asr" testId="clean-asr" />
             </div>
           )}
         </div>

@@ -169,11 +169,14 @@ export async function runSweep(o: RunSweepOptions): Promise<SweepRun> {
   return { points, selection: selectAlpha(points, o) };
 }
 
-/** The paper's grey figures: 1 − ASR_after/ASR_before and CA_after/CA_before. */
-export function removalFigures(before: Scores, after: Scores): { asrRemoved: number; caRetained: number } {
-  // No backdoor to remove (ASR_before = 0): nothing removed unless nothing remains either.
-  const asrRemoved = before.asr > 0 ? 1 - after.asr / before.asr : after.asr === 0 ? 1 : 0;
-  const caRetained = before.ca > 0 ? after.ca / before.ca : 0;
+/**
+ * The paper's grey figures: 1 − ASR_after/ASR_before and CA_after/CA_before. Null where the ratio has
+ * no meaning: ASR_before = 0 (a backdoor that did not take leaves nothing to remove; "100% removed"
+ * would be a wrong number) or CA_before = 0.
+ */
+export function removalFigures(before: Scores, after: Scores): { asrRemoved: number | null; caRetained: number | null } {
+  const asrRemoved = before.asr > 0 ? 1 - after.asr / before.asr : null;
+  const caRetained = before.ca > 0 ? after.ca / before.ca : null;
   return { asrRemoved, caRetained };
 }
 

@@ -176,9 +176,9 @@ export interface SweepResult {
   test: Scores;
   /** Backdoored θ_b on the test split, for "removed" and "retained" figures. */
   backdoored: Scores;
-  /** 1 − ASR_after/ASR_before and CA_after/CA_before. */
-  asrRemoved: number;
-  caRetained: number;
+  /** 1 − ASR_after/ASR_before and CA_after/CA_before; null when the "before" is 0 (nothing to remove / retain). */
+  asrRemoved: number | null;
+  caRetained: number | null;
   /** False when no α met the rule's constraint (then the α with the lowest ASR is reported). */
   satisfied: boolean;
 }
