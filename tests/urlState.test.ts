@@ -152,6 +152,8 @@ describe('URL state', () => {
       ['trigger=laser', /trigger=laser/],
       ['target=1.5', /target=1.5/],
       ['poison=2', /poison=2/],
+      ['poison=0', /poison=0: Poison rate must be above 0% and below 100%/], // the engine refuses 0 and 1
+      ['poison=1', /poison=1:/],
       ['alpha=NaN', /alpha=NaN/],
       ['present=yes', /present=yes/],
       ['model=gpt', /model=gpt/],
@@ -162,6 +164,18 @@ describe('URL state', () => {
       expect(dec.problems.join(' '), search).toMatch(re);
       expect(dec.state.config, search).toEqual(defaultExperimentConfig());
     }
+  });
+
+  it('a value only the engine refuses (in a blob, a stored run) falls back to its default, so every stage can still start', async () => {
+    const raw = { ...defaultExperimentConfig(), sweep: { ...defaultExperimentConfig().sweep, caFloor: 0 }, attack: { ...defaultExperimentConfig().attack, poisonRate: 1 } };
+    const c = checkConfig(raw);
+    expect(c.config).toEqual(defaultExperimentConfig());
+    expect(c.problems.join('\n')).toMatch(/sweep\.caFloor 0: ca floor must be above 0% and at most 100%/);
+    expect(c.problems.join('\n')).toMatch(/attack\.poisonRate 1: poison rate must be above 0% and below 100%/);
+    // A rule that only validate.ts knows (the α grid must start at 0) is caught by the engine's own check.
+    const grid = checkConfig({ ...defaultExperimentConfig(), sweep: { ...defaultExperimentConfig().sweep, alphas: [0.5, 1, 2] } });
+    expect(grid.config.sweep.alphas).toEqual(defaultExperimentConfig().sweep.alphas);
+    expect(grid.problems.join('\n')).toMatch(/sweep\.alphas: must start at 0/);
   });
 
   it('round-trips a TBAR+DECREE forget set; a bad one is named and dropped', async () => {

@@ -4,6 +4,7 @@
  * link opens the default experiment with a banner instead of crashing the lab.
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type ModelSource, type DataSource } from '../engine/experiment/config';
+import { configIssues } from '../engine/experiment/validate';
 import type { PatchPosition, TriggerConfig, TriggerKind } from '../engine/triggers/types';
 import { base64ToBytes, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, PAINTED_MAX_SIDE, TRIGGER_KINDS, TRIGGER_LABELS } from './defaults';
 import { ALL_NUMBER_FIELDS, checkNumber, getPath, setPath } from './params';
@@ -219,7 +220,22 @@ export function checkConfig(raw: unknown): Checked {
     if (typeof l === 'string') problems.push(l);
     else c = setPath(c, 'disentangle.levels', l);
   }
-  return { config: c, problems };
+  return { config: engineChecked(c, d, problems), problems };
+}
+
+/**
+ * Last, the engine's own rules (validate.ts): a value it would refuse to run (poison rate 0, say) falls
+ * back to its default here, so no link or stored run can leave every stage unable to start.
+ */
+function engineChecked(c: ExperimentConfig, d: ExperimentConfig, problems: string[]): ExperimentConfig {
+  for (const issue of configIssues(c)) {
+    const path = issue.path.replace(/\[\d+\]$/, ''); // disentangle.levels[2] → disentangle.levels
+    const fallback = getPath(d, path);
+    const top = path.split('.')[0] as keyof ExperimentConfig;
+    c = fallback === undefined ? { ...c, [top]: d[top] } : setPath(c, path, fallback);
+    problems.push(`${path}: ${issue.message}`);
+  }
+  return configIssues(c).length === 0 ? c : d;
 }
 
 /** Canonical JSON (sorted keys): equal configs give equal strings. */

@@ -8,15 +8,7 @@
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from '../engine/experiment/config';
 import type { TriggerConfig, TriggerConfigOf, TriggerKind } from '../engine/triggers/types';
 
-export const TRIGGER_KINDS: readonly TriggerKind[] = ['badnet', 'blended', 'wanet', 'sig', 'painted'];
-
-export const TRIGGER_LABELS: Record<TriggerKind, string> = {
-  badnet: 'BadNet',
-  blended: 'Blended',
-  wanet: 'WaNet',
-  sig: 'SIG',
-  painted: 'Painted',
-};
+export { TRIGGER_KINDS, TRIGGER_LABELS } from '../engine/triggers/types';
 
 /** One line per trigger for the picker. */
 export const TRIGGER_BLURBS: Record<TriggerKind, string> = {
@@ -112,6 +104,24 @@ export function defaultExperimentConfig(): ExperimentConfig {
 export function alphaGrid(from: number, to: number, step: number): number[] {
   const n = Math.max(0, Math.round((to - from) / step));
   return Array.from({ length: n + 1 }, (_, i) => +(from + i * step).toFixed(6));
+}
+
+/**
+ * The sweep's α grid "0 to `to` in steps of `step`" from the form's two texts, or why not. The typed
+ * largest α is never moved: when it is not a whole number of steps, the error offers the two nearest.
+ */
+export function alphaGridFromText(toText: string, stepText: string): { alphas: number[] } | { error: string } {
+  const to = Number(toText), step = Number(stepText);
+  if (toText.trim() === '' || !(to > 0 && to <= 20)) return { error: 'The largest α must be a number above 0 and at most 20.' };
+  if (stepText.trim() === '' || !(step > 0 && Number.isFinite(step))) return { error: 'The α step must be a number above 0.' };
+  if (step > to) return { error: `The step ${step} is larger than the largest α ${to}: the grid would hold only α = 0.` };
+  const n = Math.round(to / step);
+  if (Math.abs(n * step - to) > 1e-6 * to) {
+    const near = [Math.floor(to / step), Math.ceil(to / step)].map((k) => +(k * step).toFixed(6)).filter((a) => a > 0 && a <= 20);
+    return { error: `The largest α ${to} is not a whole number of steps of ${step}: try ${near.join(' or ')}, or another step.` };
+  }
+  if (n > 400) return { error: `That is ${n + 1} values of α; at most 401 (take a larger step).` };
+  return { alphas: alphaGrid(0, to, step) };
 }
 
 /** The (from, to, step) a grid was made from, when it is evenly spaced; null otherwise. */

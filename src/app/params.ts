@@ -10,6 +10,9 @@ export interface NumberField {
   help: string;
   min: number;
   max: number;
+  /** The bound itself is not allowed (the engine's validate.ts wants e.g. 0 < poison rate < 1). */
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
   step: number;
   integer?: boolean;
   /** Shown ×100 with a % sign. */
@@ -80,6 +83,8 @@ export const ATTACK_FIELDS: NumberField[] = [
     help: 'Share of training images stamped with the trigger and relabelled to the target. Paper: 3%; same here.',
     min: 0,
     max: 1,
+    exclusiveMin: true, // 0 poisons nothing, 1 leaves no clean image: the engine refuses both
+    exclusiveMax: true,
     step: 0.005,
     percent: true,
   },
@@ -154,6 +159,7 @@ export const SWEEP_FIELDS: NumberField[] = [
     help: 'Attack-agnostic rule (§6): stop raising α when CA falls below this share of the backdoored CA. Paper: 90%.',
     min: 0,
     max: 1,
+    exclusiveMin: true, // a floor of 0 never stops the rule: the engine refuses it
     step: 0.01,
     percent: true,
   },
@@ -266,8 +272,19 @@ export function setPath<T>(obj: T, path: string, value: unknown): T {
 export function checkNumber(field: NumberField, value: unknown): string | null {
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${field.label} must be a number`;
   if (field.integer && !Number.isInteger(value)) return `${field.label} must be a whole number`;
-  if (value < field.min || value > field.max) return `${field.label} must be between ${field.min} and ${field.max}`;
+  const below = field.exclusiveMin ? value <= field.min : value < field.min;
+  const above = field.exclusiveMax ? value >= field.max : value > field.max;
+  if (below || above) {
+    const lo = `${field.exclusiveMin ? 'above' : 'at least'} ${bound(field, field.min)}`;
+    const hi = `${field.exclusiveMax ? 'below' : 'at most'} ${bound(field, field.max)}`;
+    return `${field.label} must be ${lo} and ${hi}`;
+  }
   return null;
+}
+
+/** A bound as the form shows the field: 0.5 → "50%" for a percent field. */
+function bound(field: NumberField, v: number): string {
+  return field.percent ? `${+(v * 100).toFixed(3)}%` : String(v);
 }
 
 export function fieldByPath(path: string): NumberField | undefined {

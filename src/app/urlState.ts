@@ -27,6 +27,7 @@ import type { ExperimentConfig, ModelSource } from '../engine/experiment/config'
 import type { TriggerKind } from '../engine/triggers/types';
 import { checkConfig, canonicalJson } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, TRIGGER_KINDS } from './defaults';
+import { checkNumber, fieldByPath } from './params';
 
 export interface UrlState {
   config: ExperimentConfig;
@@ -278,6 +279,14 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
     }
     return v;
   };
+  /** A parameter that sets a form field: the form's own bounds (params.ts), in the form's words. */
+  const fieldParam = (name: string, path: string): number | null => {
+    const s = q.get(name);
+    if (s === null) return null;
+    const why = checkNumber(fieldByPath(path)!, s.trim() === '' ? NaN : Number(s));
+    if (why) problems.push(`${name}=${s}: ${why}`);
+    return why ? null : Number(s);
+  };
 
   const seed = intParam('seed', 0, 2 ** 31 - 1);
   if (seed !== null) common.seed = common.triggerSeed = seed;
@@ -298,7 +307,7 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
     else problems.push(`trigger=${trigger} is not one of ${TRIGGER_KINDS.join(', ')}`);
   }
   const target = intParam('target', 0, 100000);
-  const poison = numParam('poison', 0, 1);
+  const poison = fieldParam('poison', 'attack.poisonRate');
   common.attack = { ...d.attack, target: target ?? d.attack.target, poisonRate: poison ?? d.attack.poisonRate };
 
   let raw: unknown = baseFor(d, common);

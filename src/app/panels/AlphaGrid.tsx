@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { alphaGrid, gridParams } from '../defaults';
+import { alphaGridFromText, gridParams } from '../defaults';
 import { useLab } from '../store';
 
 /** The α grid of the sweep as "0 to max in steps of step". */
@@ -15,11 +15,10 @@ export function AlphaGridFields() {
     setStep(String(g.step));
   }, [g.to, g.step]);
   const commit = () => {
-    const t = Number(to), st = Number(step);
-    if (!(t > 0 && t <= 20)) return setError('The largest α must be between 0 and 20.');
-    if (!(st > 0) || t / st > 400) return setError('The step must be positive, with at most 400 points.');
+    const g = alphaGridFromText(to, step);
+    if ('error' in g) return setError(g.error);
     setError(null);
-    setField('sweep.alphas', alphaGrid(0, t, st));
+    setField('sweep.alphas', g.alphas);
   };
   return (
     <div className={`field${error ? ' has-error' : ''}`}>

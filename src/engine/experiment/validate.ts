@@ -3,7 +3,7 @@
  * message a user can act on, thrown as one typed ExperimentConfigError (code 'invalid-config').
  * Checks that need the data (target < number of classes) run when `numClasses` is given.
  */
-import { TRIGGER_KINDS } from '../triggers';
+import { TRIGGER_KINDS } from '../triggers/types';
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type FinetuneConfig } from './config';
 
 export type ConfigIssueCode =

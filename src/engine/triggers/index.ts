@@ -22,16 +22,6 @@ export { paintedParams, encodeBytes, decodeBytes, PAINTED_MAX_SIDE } from './pai
 export { bicubicUpsampleAlignCorners, buildWarpMap, createWanet } from './wanet';
 export { sigSignal } from './sig';
 
-export const TRIGGER_KINDS: readonly TriggerKind[] = ['badnet', 'blended', 'wanet', 'sig', 'painted'];
-
-export const TRIGGER_LABELS: Record<TriggerKind, string> = {
-  badnet: 'BadNet',
-  blended: 'Blended',
-  wanet: 'WaNet',
-  sig: 'SIG',
-  painted: 'Painted',
-};
-
 /** Build a trigger for model input side `imageSize`. Throws TriggerError('bad-config') on bad params. */
 export function createTrigger(config: TriggerConfig, imageSize: number): Trigger {
   if (!Number.isInteger(imageSize) || imageSize < 1) {

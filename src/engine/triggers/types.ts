@@ -97,3 +97,14 @@ export class TriggerError extends Error {
     this.code = code;
   }
 }
+
+/** Every trigger kind, in the picker's order (tfjs-free: the UI thread and validate.ts import it). */
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['badnet', 'blended', 'wanet', 'sig', 'painted'];
+
+export const TRIGGER_LABELS: Record<TriggerKind, string> = {
+  badnet: 'BadNet',
+  blended: 'Blended',
+  wanet: 'WaNet',
+  sig: 'SIG',
+  painted: 'Painted',
+};
