@@ -554,6 +554,24 @@ export async function pickedFilesLoad({ page, baseUrl }) {
 }
 
 /**
+ * A failed load keeps what was loaded: CIFAR-10 from an unreachable Hub fails in the Data panel; going
+ * back to the built-in shapes (still in the worker) clears that error and the panel is done again.
+ */
+export async function aFailedLoadClearsWhenTheSettingsGoBack({ page, baseUrl }) {
+  await openLab(page, baseUrl, `?backend=wasm&hub=${encodeURIComponent('http://127.0.0.1:9')}&${blob({ splits: TINY_FLOW.splits })}`);
+  await linkWasRead(page);
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 120_000);
+  await page.getByTestId('data-select').selectOption('cifar10');
+  await page.getByTestId('load-data').click();
+  await page.getByTestId('error-data').waitFor({ timeout: 60_000 });
+  assert.match(await page.getByTestId('error-data').textContent(), /Load data failed/);
+  await page.getByTestId('data-select').selectOption('shapes');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done', 5_000);
+  assert.equal(await page.getByTestId('error-data').count(), 0, 'the CIFAR-10 error went with the CIFAR-10 setting');
+  assert.match(await page.getByTestId('data-summary').textContent(), /10 classes.*circle/s);
+}
+
+/**
  * WebGPU (SwiftShader here, ~0.2 GFLOP/s): Run everything on a tiny experiment completes on the GPU
  * backend, every panel done. A 1 GB "GPU" (?gpuMemoryGB=) is plenty for the micro CLIP: the memory
  * plan says so in the Attack panel.

@@ -60,6 +60,8 @@ export interface StageState {
   error: UserError | null;
   /** stageKey() of the settings it last finished with. */
   key: string | null;
+  /** stageKey() of the settings its error came from (status 'error'). */
+  errorKey: string | null;
   /** Whether the worker still holds its outputs (false after a reload or an engine restart). */
   inWorker: boolean;
   startedAt: number | null;
@@ -162,7 +164,7 @@ export type FilePart = 'backdoor' | 'triggerVector';
 const FILE_PART_STAGE: Record<FilePart, 'attack' | 'tbar'> = { backdoor: 'attack', triggerVector: 'tbar' };
 const FILE_PART_PLACEHOLDER: Record<FilePart, string> = { backdoor: 'a checkpoint', triggerVector: 'a trigger vector' };
 
-const idleStage = (): StageState => ({ status: 'idle', progress: null, error: null, key: null, inWorker: false, startedAt: null });
+const idleStage = (): StageState => ({ status: 'idle', progress: null, error: null, key: null, errorKey: null, inWorker: false, startedAt: null });
 const allStages = (f: (s: StageId) => StageState) => Object.fromEntries(STAGES.map((s) => [s, f(s)])) as Record<StageId, StageState>;
 const asyncIdle = <T>(): Async<T> => ({ status: 'idle', data: null, error: null });
 
@@ -242,6 +244,21 @@ function patchStage(id: StageId, patch: Partial<StageState>) {
 export function stageReady(s: LabState, id: StageId): boolean {
   const st = s.stages[id];
   return st.status === 'done' && st.inWorker && st.key === stageKey(id, s.config, s);
+}
+
+/**
+ * A failed load keeps the previous model / data in the worker (session.ts), so once the settings move
+ * off the ones that failed (back to a dataset that loaded, say), the load's error goes and its panel
+ * shows the previous load again: done, or done with other settings.
+ */
+function loadErrorsLeft(stages: Record<StageId, StageState>, config: ExperimentConfig, s: LabState): Record<StageId, StageState> {
+  let out = stages;
+  for (const id of ['model', 'data'] as const) {
+    const st = stages[id];
+    if (st.status !== 'error' || st.errorKey === stageKey(id, config, s)) continue;
+    out = { ...out, [id]: { ...st, status: st.key !== null ? 'done' : 'idle', error: null, errorKey: null } };
+  }
+  return out;
 }
 
 /** The stage finished, but with other settings than the current ones. */
@@ -421,7 +438,7 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
       return {
         current: cur,
         loaded,
-        stages: { ...s.stages, [id]: { status: 'done', progress: null, error: null, key, inWorker: true, startedAt: null } },
+        stages: { ...s.stages, [id]: { status: 'done', progress: null, error: null, key, errorKey: null, inWorker: true, startedAt: null } },
       };
     });
     if (RESULT_STAGES.includes(id)) persist(get().current);
@@ -439,7 +456,7 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
       patchStage(id, { status: 'cancelled', progress: null, error: null });
     } else {
       const err = toUserError(e, STAGE_LABEL[id]);
-      patchStage(id, { status: 'error', progress: null, error: err });
+      patchStage(id, { status: 'error', progress: null, error: err, errorKey: key });
       restartIfCrashed(e);
     }
     throw e;
@@ -578,7 +595,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   setConfig(update) {
     const before = get().config;
     const config = update(before);
-    set({ config });
+    set((s) => ({ config, stages: loadErrorsLeft(s.stages, config, s) }));
     const t = (c: ExperimentConfig) => canonicalJson([c.trigger, c.seed, c.attack.target, c.data, c.model]);
     if (t(before) !== t(config)) schedulePreview();
   },
