@@ -203,6 +203,16 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
   assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
   await screenshot(shots ? 'after-reload' : 'after-reload-mock');
+  if (!shots) {
+    // The worker lost θ_b with the reload: one stage's button says what it reruns first, and
+    // the same settings update the same run instead of listing it again.
+    assert.match(await page.getByTestId('run-ga-first').textContent(), /^reruns first: .*Backdoor attack/);
+    await page.getByTestId('run-ga-first').locator('xpath=../../..').screenshot({ path: path.join(SHOTS, 'lab--rerun-first.png') });
+    await page.getByTestId('run-ga').click();
+    await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().stages.ga.status === 'done' && !globalThis.__tbarLab.useLab.getState().busy, null, { timeout: 60_000 });
+    assert.equal(+(await attr(page, 'runs-table', 'data-rows')), 1, 'rerunning with the same settings keeps one run');
+    assert.equal(await page.getByTestId('run-ga-first').count(), 0, 'nothing left to rerun first');
+  }
   await checkAttackWarnings(page, run.attack.test.asr);
   log(`total ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   // Last: the issue's "ASR at the chosen α is below the threshold" (validation, the rule's own split).

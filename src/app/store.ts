@@ -331,6 +331,9 @@ const schedulePredictions = debounce(() => {
 
 // ---- running stages
 
+/** What a stage button runs: its own stages, and before them any stage they need that is not ready. */
+export const buttonPlan = (s: LabState, stages: StageId[]): StageId[] => plan(s, stages, stages);
+
 /** Stages to run (in order) so that `targets` finish with the current settings. */
 function plan(s: LabState, targets: StageId[], force: StageId[]): StageId[] {
   const needed = new Set<StageId>();
@@ -352,9 +355,10 @@ function forkRunIfNeeded(stages: StageId[]) {
   const producing = stages.filter((x) => RESULT_STAGES.includes(x));
   if (producing.length === 0) return;
   const c = s.current;
+  // Same settings on the same backend reproduce the same numbers (bit for bit): the run is updated in
+  // place rather than listed again (after a reload, one stage's button reruns what it needs first).
   const sameSettings = sameConfig(c.config, s.config) && c.cleanBaseline === s.cleanBaseline;
-  const overwrites = producing.some((x) => c[x] !== null);
-  if (sameSettings && !overwrites && c.backend === runBackend(s)) return;
+  if (sameSettings && c.backend === runBackend(s)) return;
   const fresh = newRun(s.config, s.cleanBaseline, runBackend(s));
   // Results the chain will not recompute and whose settings did not change carry over.
   const keep = (x: StageId) =>
@@ -691,7 +695,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   async runAll() {
     const s = get();
     const todo = plan(s, [...STAGES], []);
-    // Everything is up to date: run the experiment again from the zero-shot score on (a new run).
+    // Everything is up to date: run the experiment again from the zero-shot score on (the same run).
     await runChain([...STAGES], todo.length ? [] : RESULT_STAGES.slice());
   },
 

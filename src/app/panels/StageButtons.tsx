@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
-import type { StageId } from '../pipeline';
-import { useLab } from '../store';
+import { STAGE_LABEL, type StageId } from '../pipeline';
+import { buttonPlan, useLab } from '../store';
 
 /** Start (or redo) some stages; Cancel while any of them runs. */
 export function StageButtons({ stages, label, redoLabel, testId }: { stages: StageId[]; label: string; redoLabel?: string; testId: string }) {
@@ -13,6 +13,9 @@ export function StageButtons({ stages, label, redoLabel, testId }: { stages: Sta
       ready: s.status === 'ready',
     })),
   );
+  // Earlier stages this click reruns first (e.g. after a reload the worker no longer holds θ_b): said
+  // beside the button, so "Run again" on one stage does not silently retrain the attack.
+  const first = useLab(useShallow((s) => buttonPlan(s, stages).filter((id) => !stages.includes(id))));
   const run = useLab((s) => s.runStage);
   const cancel = useLab((s) => s.cancel);
   if (running) {
@@ -29,10 +32,19 @@ export function StageButtons({ stages, label, redoLabel, testId }: { stages: Sta
       </button>
     );
   }
-  return (
+  const button = (
     <button type="button" className={done ? 'btn' : 'btn btn-primary'} onClick={() => run(stages)} disabled={busy || !ready} data-testid={testId}
       title={busy ? 'Another step is running' : undefined}>
       {done && redoLabel ? redoLabel : label}
     </button>
+  );
+  if (busy || first.length === 0) return button;
+  return (
+    <span className="stage-buttons">
+      <span className="stage-first" data-testid={`${testId}-first`}>
+        reruns first: {first.map((id) => STAGE_LABEL[id]).join(', ')}
+      </span>
+      {button}
+    </span>
   );
 }
