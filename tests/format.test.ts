@@ -1,6 +1,6 @@
 /** Number formatting for the panels and charts (src/app/format.ts), on known answers. */
 import { describe, expect, it } from 'vitest';
-import { fmtTick, pct, removedText } from '../src/app/format';
+import { fmtTick, niceStep, pct, removedText } from '../src/app/format';
 
 describe('fmtTick', () => {
   it('keeps two significant digits below 1, so a near-zero loss axis is not all "0.0"', () => {
@@ -19,5 +19,16 @@ describe('removedText', () => {
   it('gives the share removed, or says there was nothing to remove (never "100% removed" of a 0% ASR)', () => {
     expect(removedText(0.972, 'the attack')).toBe('97.2% of the attack removed');
     expect(removedText(null, 'the attack')).toBe("nothing to remove: θ_b's ASR is 0%");
+  });
+});
+
+describe('niceStep', () => {
+  it('gives the smallest 1/2/5 × 10^k with at most 100 positions', () => {
+    expect(niceStep(3)).toBe(0.05); // 60 positions over the default α grid 0…3
+    expect(niceStep(1)).toBe(0.01);
+    expect(niceStep(20)).toBe(0.2);
+    expect(niceStep(7)).toBe(0.1);
+    expect(niceStep(0.5)).toBe(0.005);
+    expect(niceStep(0)).toBe(0.01);
   });
 });

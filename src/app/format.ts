@@ -68,3 +68,13 @@ export function fmtTick(v: number): string {
   if (Math.abs(v) >= 1) return v.toFixed(1);
   return String(Number(v.toPrecision(2)));
 }
+
+/** The smallest slider step of 1, 2 or 5 × 10^k with at most 100 positions over `range` (so 40–100), so values print cleanly (1.95, not 1.976). */
+export function niceStep(range: number): number {
+  if (!(range > 0 && Number.isFinite(range))) return 0.01;
+  const raw = range / 100;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  const r = raw / p - 1e-9; // in [1, 10)
+  const m = r <= 1 ? 1 : r <= 2 ? 2 : r <= 5 ? 5 : 10;
+  return +(m * p).toPrecision(1);
+}

@@ -3,7 +3,7 @@ import type { ImageStrip } from '../../engine/experiment/results';
 import { StripImage } from '../studio/ImageView';
 import { classNames, shownAlpha } from '../selectors';
 import { predictionsAvailable, useLab } from '../store';
-import { fmtAlpha } from '../format';
+import { fmtAlpha, niceStep } from '../format';
 
 const NO_NAMES: string[] = [];
 
@@ -57,7 +57,7 @@ export function AlphaScrubber() {
   const setAlpha = useLab((s) => s.setScrubAlpha);
   if (selected === null || alpha === null) return null;
   const lo = alphas[0], hi = alphas[alphas.length - 1];
-  const step = Math.max(0.01, +((hi - lo) / 80).toFixed(3));
+  const step = niceStep(hi - lo);
   const d = predictions.data;
   return (
     <div className="scrubber" data-testid="alpha-scrubber">
@@ -65,7 +65,7 @@ export function AlphaScrubber() {
         <label htmlFor="alpha-slider" className="sub-title">
           Scrub α: <b data-testid="scrub-alpha">{fmtAlpha(alpha)}</b>
         </label>
-        <input id="alpha-slider" type="range" min={lo} max={hi} step={step} value={alpha} onChange={(e) => setAlpha(+e.target.value)} data-testid="alpha-slider" />
+        <input id="alpha-slider" type="range" min={lo} max={hi} step={step} value={alpha} onChange={(e) => setAlpha(+(+e.target.value).toFixed(6))} data-testid="alpha-slider" />
         <button type="button" className="btn btn-ghost btn-small" onClick={() => setAlpha(null)} disabled={Math.abs(alpha - selected) < 1e-9}>
           Back to selected ({fmtAlpha(selected)})
         </button>
