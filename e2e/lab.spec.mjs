@@ -206,7 +206,7 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   if (!shots) {
     // The worker lost θ_b with the reload: one stage's button says what it reruns first, and
     // the same settings update the same run instead of listing it again.
-    assert.match(await page.getByTestId('run-ga-first').textContent(), /^reruns first: .*Backdoor attack/);
+    assert.match(await page.getByTestId('run-ga-first').textContent(), /^runs first: .*Backdoor attack/);
     await page.getByTestId('run-ga-first').locator('xpath=../../..').screenshot({ path: path.join(SHOTS, 'lab--rerun-first.png') });
     await page.getByTestId('run-ga').click();
     await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().stages.ga.status === 'done' && !globalThis.__tbarLab.useLab.getState().busy, null, { timeout: 60_000 });

@@ -42,7 +42,7 @@ export function StageButtons({ stages, label, redoLabel, testId }: { stages: Sta
   return (
     <span className="stage-buttons">
       <span className="stage-first" data-testid={`${testId}-first`}>
-        reruns first: {first.map((id) => STAGE_LABEL[id]).join(', ')}
+        runs first: {first.map((id) => STAGE_LABEL[id]).join(', ')}
       </span>
       {button}
     </span>
