@@ -349,7 +349,7 @@ function plan(s: LabState, targets: StageId[], force: StageId[]): StageId[] {
 
 const runBackend = (s: LabState) => (s.mock ? 'mock' : (s.backend?.name ?? ''));
 
-/** Start a new run record when these stages would overwrite results of another run or settings. */
+/** Start a new run record when these stages would overwrite results made with other settings or on another backend. */
 function forkRunIfNeeded(stages: StageId[]) {
   const s = get();
   const producing = stages.filter((x) => RESULT_STAGES.includes(x));
