@@ -128,7 +128,7 @@ describe('URL state', () => {
   it('keeps which term of ξ the map shows (xi=clean|triggered; absent: ξ itself); a bad one is named', async () => {
     for (const xiTerm of ['clean', 'triggered'] as const) {
       const { enc, dec } = await roundTrip(state(defaultExperimentConfig(), { xiTerm }));
-      expect(enc.search).toBe(`xi=${xiTerm}&v=2`);
+      expect(enc.search).toBe(`xi=${xiTerm}`); // a view parameter: no experiment, no v
       expect(dec).toEqual({ state: state(defaultExperimentConfig(), { xiTerm }), problems: [] });
     }
     const bad = await decodeUrlState('xi=both&v=2');
@@ -139,7 +139,7 @@ describe('URL state', () => {
   it('passes backend and mock through and drops unknown parameters', async () => {
     const cur = new URLSearchParams('backend=wasm&mock=1&foo=bar');
     const { enc } = await roundTrip(state(defaultExperimentConfig(), { presenter: true }), cur);
-    expect(enc.search).toBe('backend=wasm&mock=1&present=1&v=2');
+    expect(enc.search).toBe('backend=wasm&mock=1&present=1');
   });
 
   it('a bad link gives defaults and a sentence per problem, never a throw', async () => {
@@ -257,7 +257,8 @@ describe('link versions (links are diffs against the defaults of their day)', ()
   });
 
   it('environment-only links open today’s defaults; v=1 is explicit; an unknown v is named', async () => {
-    for (const search of ['', 'backend=wasm', 'mock=1&backend=webgpu']) {
+    // …and so do view-only links: a hand-typed ?present=1 opens the experiment the speaker rehearsed.
+    for (const search of ['', 'backend=wasm', 'mock=1&backend=webgpu', 'present=1', 'mock=1&present=1&xi=triggered&alpha=1.5&clean=1']) {
       expect((await decodeUrlState(search)).state.config, search).toEqual(defaultExperimentConfig());
     }
     expect((await decodeUrlState('v=1')).state.config).toEqual(linkDefaults(1));

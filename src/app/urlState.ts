@@ -13,7 +13,7 @@
  *   xi       the ξ map's term: clean | triggered (absent: their sum, ξ itself)
  *                                                          or 'j' + base64url(JSON) (no CompressionStream)
  *
- *   v        the link format (LINK_VERSION), written whenever the link names an experiment
+ *   v        the link format (LINK_VERSION), written whenever the link names an experiment (seed … c)
  *
  * `backend`, `hub` (a Hub mirror), `gpuMemoryGB` (the memory plan's GPU size), `mock`, `mockFail` and `mockSpeed` belong to the environment, not the experiment: they pass
  * through untouched. A bad value never crashes: it is reported and the default is used.
@@ -51,8 +51,14 @@ export interface DecodedUrl {
 /** Parameters that belong to the environment and pass through unchanged. */
 export const PASSTHROUGH = ['backend', 'hub', 'gpuMemoryGB', 'mock', 'mockFail', 'mockSpeed'] as const;
 
-/** Whether a link says anything about the experiment (anything beyond the environment's parameters). */
-const namesExperiment = (q: URLSearchParams) => [...q.keys()].some((k) => !(PASSTHROUGH as readonly string[]).includes(k));
+/** The parameters that set the experiment (the rest set the environment or the view: present, alpha, xi, clean). */
+const EXPERIMENT_PARAMS = ['seed', 'model', 'data', 'trigger', 'target', 'poison', 'c'];
+
+/**
+ * Whether a link says anything about the experiment. A hand-typed `?present=1` names none, so it opens
+ * today's defaults, as the bare URL does (it used to be read as a version-1 link: BadNet, forget 500).
+ */
+const namesExperiment = (q: URLSearchParams) => EXPERIMENT_PARAMS.some((k) => q.has(k));
 
 /** The link format written now; see the file comment for what each version's defaults were. */
 export const LINK_VERSION = 2;
