@@ -15,7 +15,7 @@ export const TRIGGER_BLURBS: Record<TriggerKind, string> = {
   badnet: 'A small square of random noise stamped somewhere on the image (visible).',
   blended: 'A faint noise image blended over the whole picture (nearly invisible).',
   wanet: 'A subtle smooth warp of the image geometry (invisible).',
-  sig: 'A faint horizontal sine wave added to the image (nearly invisible).',
+  sig: 'A faint sine wave along the image width (vertical stripes) added to every pixel.',
   painted: 'Your own pattern and mask, painted below.',
 };
 

@@ -32,6 +32,12 @@ function cellAt(cells: XiCell[], g: Geometry, ac: number, at: number): XiCell | 
   return best;
 }
 
+/** α* (ASR exactly 0) and TBAR's selected α (a rule, e.g. ASR ≤ 1%) can differ: say so, or a student sees two α for one model. */
+function starVsSelected(star: number, selected: number | null): string {
+  if (selected === null || Math.abs(star - selected) < 1e-9) return '';
+  return `; the cleaned model uses α = ${fmtAlpha(selected)}, the sweep rule's choice`;
+}
+
 /**
  * The map's choices: ξ itself, or one term of eq. 2. All three share ξ's colour scale [0, 2], so the
  * two term maps add up, colour for colour, to the ξ map.
@@ -75,13 +81,14 @@ const Cells = memo(function Cells({ cells, g, term }: { cells: XiCell[]; g: Geom
  * paper's Figure 2.
  */
 export function XiHeatmap() {
-  const { cells, range, levels, alphaStar, term } = useLab(
+  const { cells, range, levels, alphaStar, selected, term } = useLab(
     useShallow((s) => ({
       term: s.xiTerm,
       cells: s.current.xiCells,
       range: s.current.disentangle?.range ?? s.current.config.disentangle.range,
       levels: s.current.config.disentangle.levels,
       alphaStar: s.current.disentangle?.alphaStar ?? null,
+      selected: s.current.sweep?.alpha ?? null,
     })),
   );
   const finest = Math.max(...levels);
@@ -194,7 +201,7 @@ export function XiHeatmap() {
       )}
       {shown.explain && <p className="xi-caption" data-testid="xi-term-explain">{shown.explain}</p>}
       <p className="xi-caption">
-        {alphaStar !== null ? <>α* = {fmtAlpha(alphaStar)} (smallest α with ASR = 0). </> : null}
+        {alphaStar !== null ? <>α* = {fmtAlpha(alphaStar)}: the smallest α with validation ASR = 0 (§5.1){starVsSelected(alphaStar, selected)}. </> : null}
         {unique} of {finest * finest} cells
       </p>
     </div>

@@ -99,6 +99,8 @@ export function ResultsPanel() {
           </ChartCard>
           <p className="explain">
             Each cell compares the model θ_pre + α_c·τ̂_c + α_t·τ_t with the single-vector models on clean and on triggered images.
+            Here τ_t = α*·τ̂_t is the trigger vector at the scale that removes the backdoor, and τ̂_c = τ_b − τ_t the rest of the
+            backdoored update τ_b = θ_b − θ_pre: the clean task.
             A large bright region means the clean and trigger directions do not interfere — which is why negating τ̂_t removes the backdoor and keeps the task.
           </p>
           <div className="analysis-foot">

@@ -18,7 +18,7 @@ import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
 export function UnlearnPanel() {
-  const { tbar, sweep, cfg, forget, rule, target, losses, live, running, busy, presenter, decree, baseline, inferred, vectorName, vectorFile } = useLab(
+  const { tbar, sweep, cfg, forget, rule, ceiling, target, losses, live, running, busy, presenter, decree, baseline, inferred, vectorName, vectorFile } = useLab(
     useShallow((s) => ({
       vectorName: s.config.triggerVector?.name ?? null,
       vectorFile: s.files.triggerVector?.[0] ?? null,
@@ -30,6 +30,7 @@ export function UnlearnPanel() {
       cfg: s.config.tbar,
       forget: s.config.splits.forget,
       rule: s.config.sweep.rule,
+      ceiling: s.config.sweep.asrThreshold,
       target: className(s, s.config.attack.target),
       losses: s.current.losses.tbar,
       live: s.live.tbar,
@@ -68,7 +69,7 @@ export function UnlearnPanel() {
         here={{ title: 'Estimate τ̂_t here', help: 'Fine-tune θ_b on the forget set (eq. 4).' }}
         load={{ title: 'Load a trigger vector τ̂_t', help: "A .safetensors τ̂_t of this architecture, e.g. the lab's τ̂_t export from a run on other data or seed. Stays on your machine." }}
         onChoose={(f) => setSourceFile('triggerVector', f)} />
-      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · ${rule === 'known-trigger' ? 'known trigger' : 'attack-agnostic'} α`} testId="unlearn-settings">
+      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · α: ${rule === 'known-trigger' ? `best CA with ASR ≤ ${pct(ceiling, 1)}` : 'attack-agnostic (§6)'}`} testId="unlearn-settings">
         <fieldset className="plain" disabled={busy}>
           <label className="field">
             <span className="field-label">Forget-set trigger</span>
@@ -130,7 +131,7 @@ export function UnlearnPanel() {
           {sweep && (
             <div className="stats" data-testid="sweep-outcome">
               <Stat label="Selected α" value={fmtAlpha(sweep.alpha)}
-                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? 'best CA under the ASR ceiling' : '§6 rule') : 'no α met the rule: lowest ASR'} />
+                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? `best CA with validation ASR ≤ ${pct(ceiling, 1)}` : '§6 rule') : 'no α met the rule: lowest ASR'} />
               <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 1)} of backdoored retained`} tone="ca" testId="clean-ca" />
               <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={removedText(sweep.asrRemoved, 'the attack')} tone="asr" testId="clean-asr" />
             </div>
