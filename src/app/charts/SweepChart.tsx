@@ -51,6 +51,9 @@ export function SweepChart({ height = 280 }: { height?: number }) {
   const fs = useChartFont();
   const selected = sweep?.alpha ?? null;
   const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
+  // The scrubber's α: its own line; when it is close to the selected α, one label names both (two would overlap).
+  const viewing = shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9;
+  const viewingNear = viewing && Math.abs(shown! - selected!) < 0.3 * (domain[1] - domain[0]);
   const ticks = useMemo(() => Array.from({ length: 6 }, (_, i) => +(domain[0] + ((domain[1] - domain[0]) * i) / 5).toFixed(3)), [domain[0], domain[1]]);
   const legend: LegendItem[] = [
     { label: 'CA (clean accuracy)', colour: C.ca, marker: 'dot' },
@@ -87,13 +90,13 @@ export function SweepChart({ height = 280 }: { height?: number }) {
           {zeroShotCa !== null && (
             <ReferenceLine y={zeroShotCa * 100} stroke={C.ref} strokeWidth={1.6} strokeDasharray="2 4" />
           )}
-          {shown !== null && selected !== null && Math.abs(shown - selected) > 1e-9 && (
-            <ReferenceLine x={shown} stroke={C.muted} strokeDasharray="4 3"
-              label={edgeLabel(`viewing ${fmtAlpha(shown)}`, shown, domain, { fontSize: fs.small, fill: C.muted })} />
+          {viewing && (
+            <ReferenceLine x={shown!} stroke={C.muted} strokeDasharray="4 3"
+              label={viewingNear ? undefined : edgeLabel(`viewing ${fmtAlpha(shown!)}`, shown!, domain, { fontSize: fs.small, fill: C.muted })} />
           )}
           {selected !== null && (
             <ReferenceLine x={selected} stroke={C.ink} strokeWidth={2} ifOverflow="extendDomain"
-              label={edgeLabel(`selected α = ${fmtAlpha(selected)}`, selected, domain, { fontSize: fs.label, fill: C.ink, fontWeight: 600 })}
+              label={edgeLabel(`selected α = ${fmtAlpha(selected)}${viewingNear ? ` · viewing ${fmtAlpha(shown!)}` : ''}`, selected, domain, { fontSize: fs.label, fill: C.ink, fontWeight: 600 })}
               className="selected-alpha" />
           )}
           <Line name="CA (clean accuracy)" type="monotone" dataKey="ca" stroke={C.ca} strokeWidth={2.4}
