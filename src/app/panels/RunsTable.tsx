@@ -43,8 +43,8 @@ export function RunsTable() {
                   <div className="run-setup muted">{m.setup}{r.backend === 'mock' ? ' · mock' : ''}</div>
                 </td>
                 <td>{m.trigger} → {m.target}</td>
-                <td className="num">{pct(m.caBefore)} → <b className="ca">{pct(m.caAfter)}</b></td>
-                <td className="num">{pct(m.asrBefore)} → <b className="asr">{pct(m.asrAfter)}</b></td>
+                <td className="num pair">{pct(m.caBefore)} → <b className="ca">{pct(m.caAfter)}</b></td>
+                <td className="num pair">{pct(m.asrBefore)} → <b className="asr">{pct(m.asrAfter)}</b></td>
                 <td className="num">{pct(m.asrRemoved)}</td>
                 <td className="num">{pct(m.caRetained)}</td>
                 <td className="num">{m.alpha === null ? '—' : fmtAlpha(m.alpha)}</td>

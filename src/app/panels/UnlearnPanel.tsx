@@ -125,6 +125,10 @@ export function UnlearnPanel() {
               <LossChart losses={losses} colour={C.tbar} height={110} testId="tbar-loss" />
             </div>
           )}
+          {!tbar?.fromFile && !running && losses.length === 0 && (
+            // Holds the loss chart's place, so the sweep chart below does not jump when TBAR starts.
+            <div className="chart-placeholder tbar-loss-placeholder">The forget-set loss appears here, step by step, while TBAR fine-tunes.</div>
+          )}
           <ChartCard title="α sweep: clean accuracy and attack success (validation)" fileName="tbar-alpha-sweep.png" testId="sweep-card">
             <SweepChart height={presenter ? 420 : 290} />
           </ChartCard>
