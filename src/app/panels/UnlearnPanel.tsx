@@ -43,7 +43,8 @@ export function UnlearnPanel() {
   const setForgetTrigger = useLab((s) => s.setForgetTrigger);
   const setSourceFile = useLab((s) => s.setSourceFile);
   const run = useLab((s) => s.runStage);
-  const norms = tbar && `‖τ̂_t‖ = ${tbar.triggerNorm.toFixed(2)} · ‖τ_b‖ = ${tbar.backdoorNorm.toFixed(2)} · cos = ${tbar.cosine.toFixed(2)}`;
+  // Sizes of the trigger vector and of the whole backdoored update θ_b − θ_pre, and how aligned they are.
+  const norms = tbar && `‖τ̂_t‖ = ${tbar.triggerNorm.toFixed(2)} · ‖τ_b = θ_b − θ_pre‖ = ${tbar.backdoorNorm.toFixed(2)} · cos(τ̂_t, τ_b) = ${tbar.cosine.toFixed(2)}`;
   return (
     <Panel id="unlearn" onRetry={() => run(['tbar', 'sweep'])}
       actions={<StageButtons stages={['tbar', 'sweep']} label="Remove the backdoor" redoLabel="Unlearn again" testId="run-unlearn" />}>
