@@ -18,7 +18,7 @@ import { StageButtons } from './StageButtons';
 
 /** Step 5: TBAR — the trigger vector from the forget set, then the α sweep. */
 export function UnlearnPanel() {
-  const { tbar, sweep, cfg, forget, rule, ceiling, target, losses, live, running, busy, presenter, decree, baseline, inferred, vectorName, vectorFile } = useLab(
+  const { tbar, sweep, cfg, forget, rule, ceiling, runCeiling, target, losses, live, running, busy, presenter, decree, baseline, inferred, vectorName, vectorFile } = useLab(
     useShallow((s) => ({
       vectorName: s.config.triggerVector?.name ?? null,
       vectorFile: s.files.triggerVector?.[0] ?? null,
@@ -31,6 +31,7 @@ export function UnlearnPanel() {
       forget: s.config.splits.forget,
       rule: s.config.sweep.rule,
       ceiling: s.config.sweep.asrThreshold,
+      runCeiling: s.current.config.sweep.asrThreshold, // the one the shown sweep was selected with
       target: className(s, s.config.attack.target),
       losses: s.current.losses.tbar,
       live: s.live.tbar,
@@ -136,7 +137,7 @@ export function UnlearnPanel() {
           {sweep && (
             <div className="stats" data-testid="sweep-outcome">
               <Stat label="Selected α" value={fmtAlpha(sweep.alpha)}
-                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? `best CA with validation ASR ≤ ${pct(ceiling, 1)}` : '§6 rule') : 'no α met the rule: lowest ASR'} />
+                sub={sweep.satisfied ? (sweep.rule === 'known-trigger' ? `best CA with validation ASR ≤ ${pct(runCeiling, 1)}` : '§6 rule') : 'no α met the rule: lowest ASR'} />
               <Stat label="Cleaned CA" value={pct(sweep.test.ca)} sub={`${pct(sweep.caRetained, 1)} of backdoored retained`} tone="ca" testId="clean-ca" />
               <Stat label="Cleaned ASR" value={pct(sweep.test.asr)} sub={removedText(sweep.asrRemoved, 'the attack')} tone="asr" testId="clean-asr" />
             </div>
