@@ -2,6 +2,8 @@ import { useShallow } from 'zustand/react/shallow';
 import { STAGE_LABEL, type StageId } from '../pipeline';
 import { buttonPlan, useLab } from '../store';
 
+const NONE: StageId[] = [];
+
 /** Start (or redo) some stages; Cancel while any of them runs. */
 export function StageButtons({ stages, label, redoLabel, testId }: { stages: StageId[]; label: string; redoLabel?: string; testId: string }) {
   const { busy, running, queued, done, ready } = useLab(
@@ -15,7 +17,8 @@ export function StageButtons({ stages, label, redoLabel, testId }: { stages: Sta
   );
   // Earlier stages this click reruns first (e.g. after a reload the worker no longer holds θ_b): said
   // beside the button, so "Run again" on one stage does not silently retrain the attack.
-  const first = useLab(useShallow((s) => buttonPlan(s, stages).filter((id) => !stages.includes(id))));
+  // Not planned while a run streams its progress (every event would re-plan every button; nothing shows then).
+  const first = useLab(useShallow((s) => (s.busy ? NONE : buttonPlan(s, stages).filter((id) => !stages.includes(id)))));
   const run = useLab((s) => s.runStage);
   const cancel = useLab((s) => s.cancel);
   if (running) {
