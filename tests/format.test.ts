@@ -19,6 +19,8 @@ describe('removedText', () => {
   it('gives the share removed, or says there was nothing to remove (never "100% removed" of a 0% ASR)', () => {
     expect(removedText(0.972, 'the attack')).toBe('97.2% of the attack removed');
     expect(removedText(null, 'the attack')).toBe("nothing to remove: θ_b's ASR is 0%");
+    expect(removedText(0.5, 'the backdoor', ' at α = 1')).toBe('50.0% of the backdoor removed at α = 1');
+    expect(removedText(null, 'the backdoor', ' at α = 0')).toBe("nothing to remove: θ_b's ASR is 0%");
   });
 });
 

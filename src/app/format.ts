@@ -3,9 +3,12 @@
 export const pct = (x: number | null | undefined, digits = 1): string =>
   x == null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(digits)}%`;
 
-/** "97.2% of the attack removed", or, when θ_b's ASR was 0 (asrRemoved null), that there was nothing to remove. */
-export const removedText = (asrRemoved: number | null, what: string): string =>
-  asrRemoved === null ? `nothing to remove: θ_b's ASR is 0%` : `${pct(asrRemoved, 1)} of ${what} removed`;
+/**
+ * "97.2% of the attack removed" (+ `after`, e.g. " at α = 1.5"), or, when θ_b's ASR was 0 (asrRemoved
+ * null), that there was nothing to remove.
+ */
+export const removedText = (asrRemoved: number | null, what: string, after = ''): string =>
+  asrRemoved === null ? `nothing to remove: θ_b's ASR is 0%` : `${pct(asrRemoved, 1)} of ${what} removed${after}`;
 
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms == null || !Number.isFinite(ms)) return '—';

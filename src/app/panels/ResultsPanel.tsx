@@ -40,7 +40,7 @@ function BeforeAfter() {
             <span className="arrow" aria-hidden>→</span>
             <b>{pct(sweep.test.asr)}</b>
           </div>
-          <div className="ba-sub">{removedText(sweep.asrRemoved, 'the backdoor')}{sweep.asrRemoved === null ? '' : ` at α = ${fmtAlpha(sweep.alpha)}`}</div>
+          <div className="ba-sub">{removedText(sweep.asrRemoved, 'the backdoor', ` at α = ${fmtAlpha(sweep.alpha)}`)}</div>
         </div>
       </div>
     </>
