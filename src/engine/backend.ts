@@ -21,6 +21,7 @@
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { tf } from './tf';
 import { BACKEND_REQUESTS, BackendError, type BackendName, type BackendRequest } from './backendRequest';
+import { registerChunkedAddN } from './webgpuAddN';
 
 export * from './backendRequest';
 
@@ -205,6 +206,7 @@ async function startWebGPU(adapter: GPUAdapter): Promise<{ adapter: AdapterSumma
 
   // Registers the WebGPU kernels (and tfjs's own factory, which we replace by ours with our device).
   const webgpu = await import('@tensorflow/tfjs-backend-webgpu');
+  registerChunkedAddN();
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   const info = adapter.info;
   tf.registerBackend('webgpu', () => new webgpu.WebGPUBackend(device, info), 3);
