@@ -1,8 +1,9 @@
 /**
  * tfjs's WebGPU backend in Node, through Dawn (npm `webgpu`, the WebGPU inside Chrome) on Chromium's
- * SwiftShader: the engine's sums over many tensors (webgpuAddN.ts), and the chunking itself.
+ * SwiftShader: the engine's sums over many tensors (webgpuAddN.ts) and the chunking itself; giving
+ * back the buffers tfjs keeps (webgpuMemory.ts).
  *
- * The Dawn checks run in a child process (tests/dawn/multiTensorSums.ts): Dawn loads Chromium's
+ * The Dawn checks run in a child process (tests/dawn/checks.ts): Dawn loads Chromium's
  * Vulkan loader through LD_LIBRARY_PATH, which a running process cannot change. They need Debian
  * Chromium (`.ci/run` installs it); without it they are skipped here, and fail under CI=true.
  */
@@ -62,21 +63,64 @@ describe('addInChunks (the AddN split)', () => {
   });
 });
 
-describe.skipIf(!haveSwiftShader && process.env.CI !== 'true')('the engine on WebGPU in Node (Dawn + SwiftShader)', () => {
-  it('sums over 40 tensors right: addN, task-vector norm and dot, the training loop’s gradient norm', () => {
-    expect(haveSwiftShader, `Debian Chromium's SwiftShader is missing from ${CHROMIUM_LIB}`).toBe(true);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', 'tests/dawn/multiTensorSums.ts'], {
+interface Measured {
+  got: number;
+  want: number;
+}
+interface GpuBytes {
+  inUse: number;
+  allocated: number;
+}
+/** tests/dawn/checks.ts's JSON line. */
+interface DawnChecks {
+  backend: string;
+  maxStorageBuffersPerShaderStage: number;
+  addN: Measured;
+  norm: Measured;
+  dot: Measured;
+  gradNorm: Measured;
+  loss: Measured;
+  pool: { pooled: GpuBytes; released: number; afterRelease: GpuBytes; sumAfterRelease: number; pooledAgain: GpuBytes };
+}
+
+/** Run tests/dawn/checks.ts once for the tests below. */
+let dawnResult: DawnChecks | undefined;
+function dawnChecks(): DawnChecks {
+  expect(haveSwiftShader, `Debian Chromium's SwiftShader is missing from ${CHROMIUM_LIB}`).toBe(true);
+  dawnResult ??= JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', 'tests/dawn/checks.ts'], {
       cwd: ROOT,
       env: { ...process.env, LD_LIBRARY_PATH: CHROMIUM_LIB, VK_ICD_FILENAMES: path.join(CHROMIUM_LIB, 'vk_swiftshader_icd.json') },
       encoding: 'utf8',
       timeout: 120_000,
-    });
-    const r = JSON.parse(out.trim().split('\n').at(-1)!);
+    })
+      .trim()
+      .split('\n')
+      .at(-1)!,
+  );
+  return dawnResult!;
+}
+
+describe.skipIf(!haveSwiftShader && process.env.CI !== 'true')('the engine on WebGPU in Node (Dawn + SwiftShader)', () => {
+  it('sums over 40 tensors right: addN, task-vector norm and dot, the training loop’s gradient norm', () => {
+    const r = dawnChecks();
     expect(r.backend).toBe('webgpu');
     // More inputs than one shader may bind: the case that read 0 before the split.
     expect(r.maxStorageBuffersPerShaderStage).toBeLessThan(41);
-    for (const k of ['addN', 'norm', 'dot', 'gradNorm', 'loss']) {
+    for (const k of ['addN', 'norm', 'dot', 'gradNorm', 'loss'] as const) {
       expect(Math.abs(r[k].got - r[k].want) / r[k].want, `${k}: got ${r[k].got}, want ${r[k].want}`).toBeLessThan(1e-6);
     }
+  });
+
+  it('gives back the buffers tfjs keeps after tensors are disposed, and keeps working after', () => {
+    const { pooled, released, afterRelease, sumAfterRelease, pooledAgain } = dawnChecks().pool;
+    const MiB = 2 ** 20;
+    // 1 + 2 + 3 MiB of disposed tensors (and their 2× intermediates) stay allocated in tfjs's pool.
+    expect(pooled.allocated - pooled.inUse).toBeGreaterThanOrEqual(6 * MiB);
+    expect(released).toBe(pooled.allocated - pooled.inUse);
+    expect(afterRelease.allocated).toBe(afterRelease.inUse);
+    expect(sumAfterRelease).toBe(2000);
+    // Buffers still go back to the pool after a release (tfjs stops pooling once its Map is empty).
+    expect(pooledAgain.allocated - pooledAgain.inUse).toBeGreaterThanOrEqual(6 * MiB);
   });
 });

@@ -29,6 +29,12 @@ export interface EvalContext {
   imageSize: number;
   trigger?: Trigger | null;
   batchSize?: number;
+  /**
+   * Run a short last batch padded to `batchSize` (repeating its first image) and keep only its own
+   * rows. On WebGPU a new batch shape costs new buffers, which tfjs keeps for good
+   * (webgpuMemory.ts), and new shader compilations; rows do not interact, so predictions are the same.
+   */
+  padToBatch?: boolean;
   signal?: AbortSignal;
 }
 
@@ -42,9 +48,12 @@ export async function predictSplit(ctx: EvalContext, split: ImageSplit, rows: Tr
     await checkpoint(ctx.signal);
     const m = Math.min(chunk, n - start);
     const pred = await predict(m, bs, (local) => {
-      const idx = Int32Array.from(local, (i) => start + i);
+      const n = local.length;
+      const size = ctx.padToBatch ? bs : n;
+      const idx = Int32Array.from({ length: size }, (_, i) => start + local[i < n ? i : 0]);
       const pixels = modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows });
-      return zeroShotLogits(ctx.model, ctx.head, pixels); // [n, C]
+      const logits = zeroShotLogits(ctx.model, ctx.head, pixels); // [size, C]
+      return size === n ? logits : (tf.slice(logits, [0, 0], [n, -1]) as tf.Tensor2D); // [n, C]
     });
     out.set(pred, start);
   }

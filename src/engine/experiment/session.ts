@@ -37,6 +37,7 @@ import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
 import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
 import { finetuneVision } from '../train/finetune';
+import { releaseFreeGpuBuffers } from '../webgpuMemory';
 import { gradientAscent } from '../train/gradientAscent';
 import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentanglement';
 import { coarseGrid, removalFigures, runSweep, type ValScores } from '../arithmetic/sweep';
@@ -103,8 +104,9 @@ export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes
 export interface SessionOptions {
   sources?: SourceRegistry;
   files?: FileSource;
-  /** Evaluation batch size (default 64). */
-  evalBatchSize?: number;
+  /** Evaluation batch size (default EVAL_BATCH_SIZE), or a rule that picks it for the loaded model
+   *  (the worker's: larger batches on a GPU with room, memory/plan.ts chooseEvalBatchSize). */
+  evalBatchSize?: number | ((model: CLIPConfig) => number);
   buildHead?: HeadBuilder;
   /** Default: the configured batch size, unchecked. */
   fitBatch?: BatchFitter;
@@ -162,7 +164,7 @@ const templatesOf = (c: ExperimentConfig): readonly string[] => (c.templates ===
 export class ExperimentSession {
   private readonly sources: SourceRegistry;
   private readonly files: FileSource | undefined;
-  private readonly evalBatchSize: number;
+  private readonly evalBatchSize: number | ((model: CLIPConfig) => number);
   private readonly buildHead: HeadBuilder;
   private readonly fitBatch: BatchFitter | undefined;
   private model: ModelState | null = null;
@@ -681,6 +683,7 @@ export class ExperimentSession {
       throwIfAborted(signal);
       return await fn();
     } finally {
+      releaseFreeGpuBuffers(); // what this stage cached on the GPU (webgpuMemory.ts)
       release();
     }
   }
@@ -804,7 +807,10 @@ export class ExperimentSession {
 
   private evalCtx(trigger: Trigger, signal?: AbortSignal): EvalContext {
     const model = this.model!.loaded.model;
-    return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize: this.evalBatchSize, signal };
+    const batchSize = typeof this.evalBatchSize === 'function' ? this.evalBatchSize(model.config) : this.evalBatchSize;
+    // On WebGPU every evaluation batch has one shape (see EvalContext.padToBatch).
+    const padToBatch = tf.getBackend() === 'webgpu';
+    return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize, padToBatch, signal };
   }
 
   private async strip(split: ImageSplit, opts: BatchOptions): Promise<ImageStrip> {

@@ -23,6 +23,7 @@ import { CancelledError } from '../cancel';
 import type { TrainBatch, TrainingSet } from '../data/batches';
 import type { FinetuneConfig } from '../experiment/config';
 import type { TrainProgress } from '../experiment/results';
+import { releaseFreeGpuBuffers } from '../webgpuMemory';
 import { AdamW } from './adamw';
 import { crossEntropy } from './losses';
 import { disposeTrainState, planSteps, train, type TrainResult, type TrainState } from './loop';
@@ -131,5 +132,8 @@ export async function finetuneVision(opts: FinetuneOptions): Promise<FinetuneRes
   } finally {
     if (state) disposeTrainState(state);
     optimizer.dispose();
+    // The step's buffers (activations, gradients, AdamW's temporaries) are sized for training; what
+    // follows (evaluation) uses other sizes. On WebGPU give them back (webgpuMemory.ts).
+    releaseFreeGpuBuffers();
   }
 }

@@ -1,17 +1,21 @@
 /**
- * The engine's sums over many tensors on tfjs's WebGPU backend, through Dawn (npm `webgpu`) on
- * Chromium's SwiftShader. Run in a child process by tests/webgpu.dawn.test.ts — Dawn finds the Vulkan
- * loader only through LD_LIBRARY_PATH, which must be set before the process starts — and prints one
- * JSON line of measured values with their known answers.
+ * Engine checks on tfjs's WebGPU backend, through Dawn (npm `webgpu`) on Chromium's SwiftShader. Run
+ * in a child process by tests/webgpu.dawn.test.ts — Dawn finds the Vulkan loader only through
+ * LD_LIBRARY_PATH, which must be set before the process starts — and prints one JSON line of measured
+ * values with their known answers.
  *
- * Each sum spans more tensors than WebGPU lets one shader bind (maxStorageBuffersPerShaderStage: 12
- * on SwiftShader), the case that read 0 before webgpuAddN.ts.
+ * 1–3. Sums over more tensors than WebGPU lets one shader bind (maxStorageBuffersPerShaderStage: 12
+ *      on SwiftShader), the case that read 0 before webgpuAddN.ts.
+ * 4.   The free-buffer pool (webgpuMemory.ts): bytes tfjs keeps after tensors of several sizes are
+ *      disposed, what releaseFreeGpuBuffers gives back, and that tensors made afterwards compute right
+ *      and return their buffers to the pool as before.
  */
 import { TaskVector } from '../../src/engine/arithmetic/taskVector';
 import { tf } from '../../src/engine/tf';
 import { AdamW } from '../../src/engine/train/adamw';
 import { disposeTrainState, train, type ProgressEvent } from '../../src/engine/train/loop';
 import { constantSchedule } from '../../src/engine/train/schedule';
+import { releaseFreeGpuBuffers } from '../../src/engine/webgpuMemory';
 import { initNodeBackend } from '../nodeBackend';
 
 const N = 40;
@@ -51,8 +55,31 @@ disposeTrainState(result.state);
 optimizer.dispose();
 tf.dispose([...vars.values()]);
 
+// 4. The pool. Tensors of 3 sizes (1, 2 and 3 MiB), used once and disposed.
+const gpuBytes = () => {
+  const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+  return { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU };
+};
+const cycle = async (mib: number[]) => {
+  for (const m of mib) {
+    const t = tf.tidy(() => tf.mul(tf.ones([m * 2 ** 18]), 2)); // m MiB
+    await t.data();
+    t.dispose();
+  }
+};
+await cycle([1, 2, 3]);
+const pooled = gpuBytes();
+const released = releaseFreeGpuBuffers();
+const afterRelease = gpuBytes();
+const sum = tf.tidy(() => tf.sum(tf.add(tf.ones([1000]), tf.ones([1000]))));
+const sumAfterRelease = (await sum.data())[0];
+sum.dispose();
+await cycle([1, 2, 3]);
+const pooledAgain = gpuBytes();
+
 console.log(
   JSON.stringify({
+    pool: { pooled, released, afterRelease, sumAfterRelease, pooledAgain },
     backend: tf.getBackend(),
     adapter: info?.adapter?.description,
     maxStorageBuffersPerShaderStage: info?.limits?.maxStorageBuffersPerShaderStage,
