@@ -2,6 +2,7 @@
 // the per-layer formulas of the plan's documentation, and the bytes tfjs-wasm and tfjs-cpu really allocate
 // during a training step (malloc/free of the wasm heap, counted by buffer — tf.memory().numBytes
 // would count views twice).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
 import { CLIP_PRESETS, parseClipConfig, withOverrides } from '../src/engine/clip/config';
@@ -10,7 +11,9 @@ import { zeroShotLogits } from '../src/engine/clip/zeroshot';
 import { crossEntropy } from '../src/engine/train/losses';
 import {
   chooseBatchSize,
+  chooseEvalBatchSize,
   countParams,
+  evalBytes,
   deviceBudget,
   largestTensor,
   MemoryPlanError,
@@ -245,5 +248,37 @@ describe('measured on tfjs-wasm', () => {
     } finally {
       heap.restore();
     }
+  });
+});
+
+describe('evaluation batch (chooseEvalBatchSize)', () => {
+  const micro = parseClipConfig(JSON.parse(readFileSync('public/models/micro-clip/config.json', 'utf8')));
+  const gpu = (gib: number, maxBuffer = 2 ** 31) =>
+    deviceBudget({ name: 'webgpu', limits: { maxBufferSize: maxBuffer, maxStorageBufferBindingSize: maxBuffer } as never }, { gpuMemoryBytes: gib * 2 ** 30 });
+
+  it('stays at the base batch on WASM, and without a device', () => {
+    const wasm = deviceBudget({ name: 'wasm' });
+    expect(chooseEvalBatchSize(micro, wasm, 64)).toBe(64);
+    expect(chooseEvalBatchSize(B32, wasm, 64)).toBe(64);
+    expect(chooseEvalBatchSize(micro, undefined, 64)).toBe(64);
+  });
+
+  it('takes 512 for the micro CLIP on any GPU, and for ViT-B/32 only where its forward fits beside the kept state', () => {
+    expect(chooseEvalBatchSize(micro, gpu(4), 64)).toBe(512);
+    // ViT-B/32: the forward of 64 images alone is 3.09 GiB (all outputs alive in encodeImage's tidy);
+    // with AdamW, θ_pre/θ_b/τ̂_t and the head beside it, the lab's assumed 4 GiB (3.6 usable) keeps 64.
+    expect(evalBytes(B32, 64, { backend: 'webgpu' }) / 2 ** 30).toBeCloseTo(3.09, 2);
+    expect(chooseEvalBatchSize(B32, gpu(4), 64)).toBe(64);
+    // Kept state 1.64 GiB; with the forward: 128 → 7.23 GiB, 256 → 12.2, 512 → 22.2 (usable: 90%).
+    expect(chooseEvalBatchSize(B32, gpu(80), 64)).toBe(512);
+    expect(chooseEvalBatchSize(B32, gpu(16), 64)).toBe(256);
+    expect(chooseEvalBatchSize(B32, gpu(10), 64)).toBe(128);
+    expect(chooseEvalBatchSize(B32, gpu(8), 64)).toBe(64);
+    // Never below the base, and never a buffer over the device's limit.
+    expect(chooseEvalBatchSize(B32, gpu(80), 256)).toBe(512);
+    expect(chooseEvalBatchSize(B32, gpu(80), 512)).toBe(512);
+    // The largest tensor, [B·50, 3072] floats: 75 MiB at 128, 300 MiB at 512.
+    expect(chooseEvalBatchSize(B32, gpu(80, 200 * 2 ** 20), 64)).toBe(256);
+    expect(chooseEvalBatchSize(B32, gpu(80, 64 * 2 ** 20), 64)).toBe(64);
   });
 });

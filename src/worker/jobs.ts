@@ -10,7 +10,8 @@ import { runSelfTest } from '../engine/selfTest';
 import { ExperimentSession } from '../engine/experiment/session';
 import { BUILTIN_SOURCES, mergeSources, type FileSource, type SourceRegistry } from '../engine/experiment/sources';
 import { cachedHead, deviceBatchFitter, hubSources, type HubSourceOptions } from '../engine/hub/sources';
-import { deviceBudget, type DeviceBudget } from '../engine/memory/plan';
+import { EVAL_BATCH_SIZE } from '../engine/eval/evaluate';
+import { chooseEvalBatchSize, deviceBudget, type DeviceBudget } from '../engine/memory/plan';
 import type { Handlers } from './host';
 
 export interface JobEnv {
@@ -36,6 +37,7 @@ export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Han
     new ExperimentSession({
       sources: mergeSources(BUILTIN_SOURCES, env.hub ? hubSources({ device: budget, ...env.hub }) : {}, env.sources ?? {}),
       files: env.files,
+      evalBatchSize: (model) => chooseEvalBatchSize(model, device, EVAL_BATCH_SIZE),
       ...(env.hub && { buildHead: cachedHead(env.hub.headCache), fitBatch: deviceBatchFitter(budget) }),
     });
   const files = (f: File[] | undefined) => (f?.length ? f : undefined);

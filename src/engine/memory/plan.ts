@@ -195,6 +195,32 @@ export function evalBytes(config: CLIPConfig, B: number, opts: MemoryPlanOptions
   return (countParams(config).total + s.forwardAllocOutputs) * BYTES_PER_FLOAT;
 }
 
+/**
+ * Evaluation batches tried on WebGPU, largest first. A GPU's time per small op is fixed (measured
+ * through Dawn on an H100: 0.9 ms per tf.add, bench/README.md), so a small model's forward costs the
+ * same at 64 images as at 512: the micro CLIP's α sweep took 31.1 s at batch 64 and 5.1 s at 500, ξ's
+ * 17×17 grid 173.5 s and 51.7 s. On WASM time grows with the batch and 64 stays (EVAL_BATCH_SIZE).
+ */
+export const GPU_EVAL_BATCHES = [512, 256, 128] as const;
+
+/**
+ * The evaluation batch for a model on a device: on WebGPU the largest of GPU_EVAL_BATCHES whose
+ * forward (evalBytes) fits the budget beside the state the experiment keeps (AdamW, the snapshots, the
+ * head: planFinetuneMemory's persistent bytes), and whose largest tensor fits one buffer; otherwise, and
+ * on WASM, `base`. Predictions do not depend on the batch, so neither do CA, ASR or ξ.
+ */
+export function chooseEvalBatchSize(config: CLIPConfig, budget: DeviceBudget | undefined, base: number): number {
+  if (!budget || budget.backend !== 'webgpu') return base;
+  // AdamW, the snapshots and the head (evalBytes counts the weights itself).
+  const kept = planFinetuneMemory(config, 1, { backend: 'webgpu' }).persistentBytes - countParams(config).total * BYTES_PER_FLOAT;
+  for (const B of GPU_EVAL_BATCHES) {
+    if (B <= base) break;
+    const fits = kept + evalBytes(config, B, { backend: 'webgpu' }) <= budget.totalBytes && largestTensor(config, B).bytes <= budget.maxTensorBytes;
+    if (fits) return B;
+  }
+  return base;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Devices
 
