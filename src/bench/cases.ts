@@ -10,6 +10,8 @@
 import { CLIP_PRESETS, withOverrides, type CLIPConfig } from '../engine/clip/config';
 import { ClipModel, visionFlopsPerImage } from '../engine/clip/model';
 import { decreeLoss } from '../engine/inversion/decree';
+import { countParams } from '../engine/memory/plan';
+import { AdamW } from '../engine/train/adamw';
 import { Rng } from '../engine/rng';
 import { tf } from '../engine/tf';
 
@@ -52,7 +54,7 @@ export async function settle(t: tf.Tensor): Promise<void> {
   one.dispose();
 }
 
-function matmulCase(n: number): BenchCase<{ a: tf.Tensor2D; b: tf.Tensor2D }> {
+export function matmulCase(n: number): BenchCase<{ a: tf.Tensor2D; b: tf.Tensor2D }> {
   return {
     name: `matmul-${n}`,
     description: `float32 matMul ${n}×${n} · ${n}×${n} (no transpose flags)`,
@@ -71,6 +73,32 @@ function matmulCase(n: number): BenchCase<{ a: tf.Tensor2D; b: tf.Tensor2D }> {
 }
 
 /**
+ * What one small op costs beyond its arithmetic: `n` chained elementwise adds on a 64×64 tensor, then
+ * one read. On a GPU this is the per-dispatch cost (JavaScript bookkeeping, bind groups, submission)
+ * that bounds a small model such as the micro CLIP; items/s = ops/s.
+ */
+export function opOverheadCase(n = 200): BenchCase<{ x: tf.Tensor }> {
+  return {
+    name: `ops-add-x${n}`,
+    description: `${n} chained tf.add on 64×64 float32, then one read (per-op overhead)`,
+    setup: () => ({ x: tf.ones([64, 64]) }),
+    async run({ x }) {
+      let y = x;
+      for (let i = 0; i < n; i++) {
+        const next = tf.add(y, 1e-7);
+        if (y !== x) y.dispose();
+        y = next;
+      }
+      await settle(y);
+      y.dispose();
+    },
+    items: () => n,
+    itemUnit: 'op',
+    teardown: ({ x }) => x.dispose(),
+  };
+}
+
+/**
  * ViT-B/32's vision tower (12 layers, 768 wide, 224 px, 50 tokens; OpenAI's config) with HF-style
  * random weights. The text tower is shrunk to one 64-wide layer: ClipModel holds both towers, and
  * the real 63M-parameter text tower would only cost set-up time and memory here.
@@ -85,6 +113,9 @@ const B32_TIMING = { timeCapMs: 120_000, minIters: 2, minTimeMs: 0, maxTimeMs: 3
 /** Batch of the CLIP cases: small, as SwiftShader runs ViT-B/32 at well under 1 GFLOP/s. */
 export const CLIP_BENCH_BATCH = 2;
 
+/** Case-name suffix of a batch other than CLIP_BENCH_BATCH: `clip-b32-train-x32`. */
+const batchSuffix = (batch: number) => (batch === CLIP_BENCH_BATCH ? '' : `-x${batch}`);
+
 interface ClipBenchState {
   model: ClipModel;
   pixels: tf.Tensor4D;
@@ -97,21 +128,24 @@ interface ClipBenchState {
  * usual convention); forward+backward = 3× forward (the backward pass does two matMuls per forward
  * matMul).
  */
-function clipVisionCase(mode: 'forward' | 'train', batch = CLIP_BENCH_BATCH): BenchCase<ClipBenchState> {
-  const v = BENCH_B32_CONFIG.vision_config;
-  const perImage = visionFlopsPerImage(v, BENCH_B32_CONFIG.projection_dim) * (mode === 'train' ? 3 : 1);
+export function clipVisionCase(
+  mode: 'forward' | 'train',
+  batch = CLIP_BENCH_BATCH,
+  model: { id: string; label: string; config: CLIPConfig } = { id: 'b32', label: 'ViT-B/32', config: BENCH_B32_CONFIG },
+): BenchCase<ClipBenchState> {
+  const v = model.config.vision_config;
+  const perImage = visionFlopsPerImage(v, model.config.projection_dim) * (mode === 'train' ? 3 : 1);
   return {
-    name: `clip-b32-${mode}`,
+    name: `clip-${model.id}-${mode}${batchSuffix(batch)}`,
     description:
-      `ViT-B/32 vision tower, random weights, batch ${batch}, ${v.image_size} px: ` +
+      `${model.label} vision tower, random weights, batch ${batch}, ${v.image_size} px: ` +
       (mode === 'forward' ? 'forward (encodeImage)' : 'forward + backward (gradients of all vision weights)'),
     plannedFlops: perImage * batch,
     ...B32_TIMING,
     setup: () => {
-      const model = ClipModel.random(BENCH_B32_CONFIG, 1);
       const s = v.image_size;
       const pixels = tf.tensor4d(new Rng(2).normalArray(batch * s * s * 3), [batch, s, s, 3]);
-      return { model, pixels };
+      return { model: ClipModel.random(model.config, 1), pixels };
     },
     async run({ model, pixels }) {
       if (mode === 'forward') {
@@ -148,12 +182,12 @@ interface DecreeBenchState {
  * plus a backward to the input, 2× forward; the measured time says what that costs next to the
  * fine-tuning step (clip-b32-train, 3× forward).
  */
-function decreeStepCase(batch = CLIP_BENCH_BATCH): BenchCase<DecreeBenchState> {
+export function decreeStepCase(batch = CLIP_BENCH_BATCH): BenchCase<DecreeBenchState> {
   const v = BENCH_B32_CONFIG.vision_config;
   const perImage = visionFlopsPerImage(v, BENCH_B32_CONFIG.projection_dim) * 2;
   const s = v.image_size;
   return {
-    name: 'decree-b32-step',
+    name: `decree-b32-step${batchSuffix(batch)}`,
     description: `DECREE on ViT-B/32, batch ${batch}, ${s} px: similarity loss + gradient w.r.t. the stamp (mask ${s}², pattern ${s}²×3)`,
     plannedFlops: perImage * batch,
     ...B32_TIMING,
@@ -178,6 +212,45 @@ function decreeStepCase(batch = CLIP_BENCH_BATCH): BenchCase<DecreeBenchState> {
     teardown: ({ model, raw, maskU, patternU }) => {
       model.dispose();
       tf.dispose([raw, maskU, patternU]);
+    },
+  };
+}
+
+interface AdamWBenchState {
+  model: ClipModel;
+  optimizer: AdamW;
+  grads: Map<string, tf.Tensor>;
+}
+
+/**
+ * One AdamW update of every ViT-B/32 vision weight (train/adamw.ts: ~14 elementwise ops per tensor,
+ * 199 tensors, 87.8M parameters), with fixed gradients: what a fine-tuning step adds after its
+ * forward and backward pass. items/s = parameters updated per second.
+ */
+export function adamwStepCase(): BenchCase<AdamWBenchState> {
+  const params = countParams(BENCH_B32_CONFIG).vision;
+  return {
+    name: 'adamw-b32-step',
+    description: `AdamW update of ViT-B/32's vision tower (${(params / 1e6).toFixed(1)}M parameters, one op chain per tensor)`,
+    plannedFlops: 14 * params,
+    ...B32_TIMING,
+    setup: () => {
+      const model = ClipModel.random(BENCH_B32_CONFIG, 1);
+      const names = model.visionWeightNames();
+      const variables = new Map(names.map((n, i) => [n, model.visionVariables()[i]] as const));
+      const grads = new Map(names.map((n) => [n, tf.tidy(() => tf.fill(variables.get(n)!.shape, 1e-3))] as const));
+      return { model, optimizer: new AdamW(variables, { weightDecay: 0.1 }), grads };
+    },
+    async run({ model, optimizer, grads }) {
+      optimizer.step(grads, 1e-5);
+      await settle(model.weight('vision_model.embeddings.patch_embedding.weight'));
+    },
+    items: () => params,
+    itemUnit: 'param',
+    teardown: ({ model, optimizer, grads }) => {
+      optimizer.dispose();
+      tf.dispose([...grads.values()]);
+      model.dispose();
     },
   };
 }
