@@ -16,7 +16,7 @@
  *      64; ViT-B/32's forward and forward+backward at batch 2 / 32 / 128, one AdamW update of its
  *      vision tower, one DECREE step at batch 32;
  *   4. the lab's default experiment, every stage as "Run everything" runs it (evaluation batch as the
- *      app's worker picks it: memory/plan.ts chooseEvalBatchSize), with each stage's seconds and the
+ *      app's worker picks it: eval/batchPlan.ts), with each stage's seconds and the
  *      figures it gives (CA/ASR of θ_b and of the cleaned model). `--model b32` swaps in ViT-B/32's
  *      vision tower with random weights, to time a full-size tower through the same stages.
  * `--quick` keeps matMul 1024³ and the batch-2 cases. Writes everything to --out as JSON.
@@ -31,8 +31,8 @@ import { BENCH_B32_CONFIG, adamwStepCase, clipVisionCase, decreeStepCase, matmul
 import { runCase, type BenchResult, type BenchSkip } from '../src/bench/runner';
 import type { BackendInfo } from '../src/engine/backend';
 import { parseClipConfig, withOverrides, type CLIPConfig } from '../src/engine/clip/config';
-import { EVAL_BATCH_SIZE } from '../src/engine/eval/evaluate';
-import { chooseEvalBatchSize, deviceBudget } from '../src/engine/memory/plan';
+import { evalBatchPlan, type EvalBatchPlan } from '../src/engine/eval/batchPlan';
+import { deviceBudget } from '../src/engine/memory/plan';
 import { ClipModel } from '../src/engine/clip/model';
 import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
 import { BUILTIN_SOURCES, builtinModelLoader, type ModelLoader } from '../src/engine/experiment/sources';
@@ -154,11 +154,16 @@ const randomB32Loader: ModelLoader = async (source, ctx) => {
 async function experiment(info: BackendInfo | undefined, args: Args) {
   const config = mergeInto(defaultExperimentConfig(), args.configPatch ?? {});
   const budget = info ? deviceBudget(info, args.gpuMemoryGiB ? { gpuMemoryBytes: args.gpuMemoryGiB * 2 ** 30 } : {}) : deviceBudget({ name: 'wasm' });
-  let evalBatch = args.evalBatch;
+  let evalBatch: EvalBatchPlan | undefined;
   const session = new ExperimentSession({
     files: nodeFileSource(path.join(process.cwd(), 'public')),
     sources: args.model === 'b32' ? { ...BUILTIN_SOURCES, models: { builtin: randomB32Loader } } : BUILTIN_SOURCES,
-    evalBatchSize: (model: CLIPConfig) => (evalBatch ??= chooseEvalBatchSize(model, budget, EVAL_BATCH_SIZE)),
+    evalBatch: (model: CLIPConfig) => {
+      const plan = evalBatchPlan(model, info, budget);
+      if (args.evalBatch) plan.size = args.evalBatch;
+      evalBatch = plan;
+      return plan;
+    },
     // As the app's worker: fine-tuning batches limited to the device's memory.
     fitBatch: deviceBatchFitter(() => budget),
   });

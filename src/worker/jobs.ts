@@ -10,8 +10,8 @@ import { runSelfTest } from '../engine/selfTest';
 import { ExperimentSession } from '../engine/experiment/session';
 import { BUILTIN_SOURCES, mergeSources, type FileSource, type SourceRegistry } from '../engine/experiment/sources';
 import { cachedHead, deviceBatchFitter, hubSources, type HubSourceOptions } from '../engine/hub/sources';
-import { EVAL_BATCH_SIZE } from '../engine/eval/evaluate';
-import { chooseEvalBatchSize, deviceBudget, type DeviceBudget } from '../engine/memory/plan';
+import { evalBatchPlan } from '../engine/eval/batchPlan';
+import { deviceBudget, type DeviceBudget } from '../engine/memory/plan';
 import type { Handlers } from './host';
 
 export interface JobEnv {
@@ -30,6 +30,7 @@ export interface JobEnv {
 }
 
 export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Handlers {
+  let backend: BackendInfo | undefined;
   let device: DeviceBudget | undefined;
   const budget = () => device;
   const session =
@@ -37,13 +38,14 @@ export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Han
     new ExperimentSession({
       sources: mergeSources(BUILTIN_SOURCES, env.hub ? hubSources({ device: budget, ...env.hub }) : {}, env.sources ?? {}),
       files: env.files,
-      evalBatchSize: (model) => chooseEvalBatchSize(model, device, EVAL_BATCH_SIZE),
+      evalBatch: (model) => evalBatchPlan(model, backend, device),
       ...(env.hub && { buildHead: cachedHead(env.hub.headCache), fitBatch: deviceBatchFitter(budget) }),
     });
   const files = (f: File[] | undefined) => (f?.length ? f : undefined);
   return {
     init: async (params) => {
       const info: BackendInfo = await selectBackend({ requested: params.backend, wasmPaths: env.wasmPaths });
+      backend = info;
       device = deviceBudget(info, params.gpuMemoryBytes ? { gpuMemoryBytes: params.gpuMemoryBytes } : {});
       return info;
     },

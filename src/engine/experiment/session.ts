@@ -36,6 +36,7 @@ import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
 import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
+import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
 import { releaseFreeGpuBuffers } from '../webgpuMemory';
 import { gradientAscent } from '../train/gradientAscent';
@@ -104,9 +105,9 @@ export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes
 export interface SessionOptions {
   sources?: SourceRegistry;
   files?: FileSource;
-  /** Evaluation batch size (default EVAL_BATCH_SIZE), or a rule that picks it for the loaded model
-   *  (the worker's: larger batches on a GPU with room, memory/plan.ts chooseEvalBatchSize). */
-  evalBatchSize?: number | ((model: CLIPConfig) => number);
+  /** Evaluation batches: a size (default EVAL_BATCH_SIZE; a short last batch runs short), or a rule
+   *  given the loaded model (the worker's: eval/batchPlan.ts). */
+  evalBatch?: number | ((model: CLIPConfig) => EvalBatchPlan);
   buildHead?: HeadBuilder;
   /** Default: the configured batch size, unchecked. */
   fitBatch?: BatchFitter;
@@ -164,7 +165,7 @@ const templatesOf = (c: ExperimentConfig): readonly string[] => (c.templates ===
 export class ExperimentSession {
   private readonly sources: SourceRegistry;
   private readonly files: FileSource | undefined;
-  private readonly evalBatchSize: number | ((model: CLIPConfig) => number);
+  private readonly evalBatch: number | ((model: CLIPConfig) => EvalBatchPlan);
   private readonly buildHead: HeadBuilder;
   private readonly fitBatch: BatchFitter | undefined;
   private model: ModelState | null = null;
@@ -179,7 +180,7 @@ export class ExperimentSession {
   constructor(opts: SessionOptions = {}) {
     this.sources = opts.sources ?? BUILTIN_SOURCES;
     this.files = opts.files;
-    this.evalBatchSize = opts.evalBatchSize ?? EVAL_BATCH_SIZE;
+    this.evalBatch = opts.evalBatch ?? EVAL_BATCH_SIZE;
     this.buildHead = opts.buildHead ?? uncachedHead;
     this.fitBatch = opts.fitBatch;
   }
@@ -807,10 +808,8 @@ export class ExperimentSession {
 
   private evalCtx(trigger: Trigger, signal?: AbortSignal): EvalContext {
     const model = this.model!.loaded.model;
-    const batchSize = typeof this.evalBatchSize === 'function' ? this.evalBatchSize(model.config) : this.evalBatchSize;
-    // On WebGPU every evaluation batch has one shape (see EvalContext.padToBatch).
-    const padToBatch = tf.getBackend() === 'webgpu';
-    return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize, padToBatch, signal };
+    const plan = typeof this.evalBatch === 'function' ? this.evalBatch(model.config) : { size: this.evalBatch, padToBatch: false };
+    return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize: plan.size, padToBatch: plan.padToBatch, signal };
   }
 
   private async strip(split: ImageSplit, opts: BatchOptions): Promise<ImageStrip> {

@@ -1,0 +1,23 @@
+/**
+ * The evaluation batch a device gets. On a hardware GPU, up to 512 images where memory allows
+ * (memory/plan.ts chooseEvalBatchSize: a GPU's cost per op is fixed, so a bigger batch is nearly
+ * free), every batch padded to that one shape (a new shape costs new pooled buffers and shader
+ * compilations: webgpuMemory.ts). On WASM, and on a software WebGPU adapter such as SwiftShader,
+ * where time grows with the images computed, EVAL_BATCH_SIZE with a short last batch.
+ */
+import type { BackendInfo } from '../backend';
+import type { CLIPConfig } from '../clip/config';
+import { chooseEvalBatchSize, type DeviceBudget } from '../memory/plan';
+import { EVAL_BATCH_SIZE } from './evaluate';
+
+export interface EvalBatchPlan {
+  size: number;
+  /** Pad a short last batch to `size` (EvalContext.padToBatch). */
+  padToBatch: boolean;
+}
+
+export function evalBatchPlan(model: CLIPConfig, info: Pick<BackendInfo, 'name' | 'adapter'> | undefined, budget: DeviceBudget | undefined): EvalBatchPlan {
+  const hardwareGpu = info?.name === 'webgpu' && info.adapter?.isFallbackAdapter === false;
+  if (!hardwareGpu) return { size: EVAL_BATCH_SIZE, padToBatch: false };
+  return { size: chooseEvalBatchSize(model, budget, EVAL_BATCH_SIZE), padToBatch: true };
+}
