@@ -601,9 +601,12 @@ export async function webgpuSmokeRun({ page, baseUrl, log, screenshot }) {
   for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done on webgpu`);
   const s = await lab(page, () => {
     const st = globalThis.__tbarLab.useLab.getState();
-    return { backend: st.current.backend, attack: st.current.attack, sweep: st.current.sweep, timings: st.current.timings };
+    return { backend: st.current.backend, attack: st.current.attack, tbar: st.current.tbar, sweep: st.current.sweep, timings: st.current.timings };
   });
   assert.equal(s.backend, 'webgpu', 'the run is recorded as a WebGPU run');
+  // Sums over the vision tower's ~40 tensors (more than a WebGPU shader may bind): 0 before webgpuAddN.ts.
+  const { triggerNorm, backdoorNorm, cosine } = s.tbar;
+  assert.ok(triggerNorm > 0 && backdoorNorm > 0 && cosine >= -1 && cosine <= 1, `task-vector norms on webgpu: ${JSON.stringify({ triggerNorm, backdoorNorm, cosine })}`);
   assert.equal(s.sweep.points.length, TINY_FLOW.sweep.alphas.length);
   assert.ok(s.sweep.points.every((p) => Number.isFinite(p.val.ca) && Number.isFinite(p.val.asr)), 'finite scores');
   log(`Run everything on webgpu: ${((Date.now() - t0) / 1000).toFixed(1)} s; per stage (s): ${Object.entries(s.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}`).join(', ')}`);
