@@ -95,6 +95,7 @@ function cases(quick: boolean): BenchCase<unknown>[] {
   const micro = microClip();
   const list: BenchCase<unknown>[] = [
     opOverheadCase(200),
+    opOverheadCase(200, false),
     matmulCase(1024),
     clipVisionCase('forward', 64, micro),
     clipVisionCase('train', 64, micro),

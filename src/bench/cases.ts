@@ -74,18 +74,20 @@ export function matmulCase(n: number): BenchCase<{ a: tf.Tensor2D; b: tf.Tensor2
 
 /**
  * What one small op costs beyond its arithmetic: `n` chained elementwise adds on a 64×64 tensor, then
- * one read. On a GPU this is the per-dispatch cost (JavaScript bookkeeping, bind groups, submission)
- * that bounds a small model such as the micro CLIP; items/s = ops/s.
+ * one read. `literal`: each add takes a JS number, which tfjs turns into a new scalar tensor (on
+ * WebGPU an upload per op, as `tf.mul(x, 1.702)` in a model does); otherwise the scalar is made once.
+ * On a GPU this is the per-dispatch cost that bounds a small model such as the micro CLIP;
+ * items/s = ops/s.
  */
-export function opOverheadCase(n = 200): BenchCase<{ x: tf.Tensor }> {
+export function opOverheadCase(n = 200, literal = true): BenchCase<{ x: tf.Tensor; c: tf.Scalar }> {
   return {
-    name: `ops-add-x${n}`,
-    description: `${n} chained tf.add on 64×64 float32, then one read (per-op overhead)`,
-    setup: () => ({ x: tf.ones([64, 64]) }),
-    async run({ x }) {
+    name: `ops-add${literal ? '' : '-tensor'}-x${n}`,
+    description: `${n} chained tf.add on 64×64 float32 with ${literal ? 'a JS number (a new scalar each op)' : 'one scalar tensor'}, then one read`,
+    setup: () => ({ x: tf.ones([64, 64]), c: tf.scalar(1e-7) }),
+    async run({ x, c }) {
       let y = x;
       for (let i = 0; i < n; i++) {
-        const next = tf.add(y, 1e-7);
+        const next = literal ? tf.add(y, 1e-7) : tf.add(y, c);
         if (y !== x) y.dispose();
         y = next;
       }
@@ -94,7 +96,7 @@ export function opOverheadCase(n = 200): BenchCase<{ x: tf.Tensor }> {
     },
     items: () => n,
     itemUnit: 'op',
-    teardown: ({ x }) => x.dispose(),
+    teardown: ({ x, c }) => tf.dispose([x, c]),
   };
 }
 

@@ -196,10 +196,11 @@ export function evalBytes(config: CLIPConfig, B: number, opts: MemoryPlanOptions
 }
 
 /**
- * Evaluation batches tried on WebGPU, largest first. A GPU's time per small op is fixed (measured
- * through Dawn on an H100: 0.9 ms per tf.add, bench/README.md), so a small model's forward costs the
- * same at 64 images as at 512: the micro CLIP's α sweep took 31.1 s at batch 64 and 5.1 s at 500, ξ's
- * 17×17 grid 173.5 s and 51.7 s. On WASM time grows with the batch and 64 stays (EVAL_BATCH_SIZE).
+ * Evaluation batches tried on WebGPU, largest first. On a GPU a small model's forward is bound by a
+ * fixed cost per kernel and per upload (through Dawn on an H100: ~80 µs and ~0.7 ms, bench/README.md),
+ * so it costs about the same at 64 images as at 512 (micro CLIP: 36 and 45 ms): its α sweep took
+ * 31.1 s at batch 64 and 5.1 s at 500, ξ's 17×17 grid 173.5 s and 51.7 s. On WASM time grows with the
+ * batch and 64 stays (EVAL_BATCH_SIZE).
  */
 export const GPU_EVAL_BATCHES = [512, 256, 128] as const;
 
