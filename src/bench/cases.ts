@@ -258,7 +258,15 @@ export function adamwStepCase(): BenchCase<AdamWBenchState> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- heterogeneous registry
-export const CASES: BenchCase<any>[] = [matmulCase(1024), clipVisionCase('forward'), clipVisionCase('train'), decreeStepCase()];
+export const CASES: BenchCase<any>[] = [
+  opOverheadCase(200),
+  opOverheadCase(200, false),
+  matmulCase(1024),
+  clipVisionCase('forward'),
+  clipVisionCase('train'),
+  adamwStepCase(),
+  decreeStepCase(),
+];
 
 export function registerCase<S>(c: BenchCase<S>): void {
   if (CASES.some((x) => x.name === c.name)) throw new Error(`bench case '${c.name}' is already registered`);
