@@ -12,6 +12,7 @@ import { ClipModel, visionFlopsPerImage } from '../engine/clip/model';
 import { decreeLoss } from '../engine/inversion/decree';
 import { countParams } from '../engine/memory/plan';
 import { AdamW } from '../engine/train/adamw';
+import { visionVariableMap } from '../engine/train/finetune';
 import { Rng } from '../engine/rng';
 import { tf } from '../engine/tf';
 
@@ -238,9 +239,8 @@ export function adamwStepCase(): BenchCase<AdamWBenchState> {
     ...B32_TIMING,
     setup: () => {
       const model = ClipModel.random(BENCH_B32_CONFIG, 1);
-      const names = model.visionWeightNames();
-      const variables = new Map(names.map((n, i) => [n, model.visionVariables()[i]] as const));
-      const grads = new Map(names.map((n) => [n, tf.tidy(() => tf.fill(variables.get(n)!.shape, 1e-3))] as const));
+      const variables = visionVariableMap(model); // as finetuneVision builds it
+      const grads = new Map([...variables].map(([n, v]) => [n, tf.tidy(() => tf.fill(v.shape, 1e-3))] as const));
       return { model, optimizer: new AdamW(variables, { weightDecay: 0.1 }), grads };
     },
     async run({ model, optimizer, grads }) {
