@@ -2,8 +2,8 @@
  * The evaluation batch a device gets. On a hardware GPU, up to 512 images where memory allows
  * (memory/plan.ts chooseEvalBatchSize: a GPU's cost per kernel and per upload is fixed, so a bigger
  * batch is nearly free), every batch padded to that one shape (a new shape costs new pooled buffers
- * and shader compilations: webgpuMemory.ts). On WASM, and on a software WebGPU adapter such as SwiftShader,
- * where time grows with the images computed, EVAL_BATCH_SIZE with a short last batch.
+ * and shader compilations: webgpuMemory.ts). On WASM, and on a software WebGPU adapter such as
+ * SwiftShader, where time grows with the images computed, EVAL_BATCH_SIZE with a short last batch.
  */
 import type { BackendInfo } from '../backend';
 import type { CLIPConfig } from '../clip/config';

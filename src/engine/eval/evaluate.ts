@@ -16,8 +16,8 @@ import type { Trigger } from '../triggers/types';
 import type { Scores } from '../experiment/results';
 import { accuracy, attackSuccessRate, confusionMatrix, perClassAccuracy, predict } from './metrics';
 
-/** Evaluation batch size on WASM, where small batches are fastest per image (cache); on WebGPU the
- *  worker takes up to 512 where memory allows (memory/plan.ts chooseEvalBatchSize). */
+/** Evaluation batch size on WASM, where small batches are fastest per image (cache), and on software
+ *  WebGPU; on a hardware GPU the worker takes up to 512 where memory allows (eval/batchPlan.ts). */
 export const EVAL_BATCH_SIZE = 64;
 /** Batches per chunk between cancellation checks. */
 const CHUNK_BATCHES = 4;
