@@ -42,6 +42,7 @@ import { runSelfTest, selfTestReference } from '../src/engine/selfTest';
 import { tf } from '../src/engine/tf';
 import { initNodeBackend, type NodeBackendName } from '../tests/nodeBackend';
 import { nodeFileSource } from '../tests/util/nodeFiles';
+import { stageTimer } from '../tests/util/stageTimer';
 import { printTable } from './table.mjs';
 
 interface Args {
@@ -171,10 +172,9 @@ async function experiment(info: BackendInfo | undefined, args: Args) {
   const stages = new Set(args.stages ?? STAGES);
   const seconds: Record<string, number> = {};
   const gpuBytes: Record<string, { inUse?: number; allocated?: number }> = {};
+  const timed = stageTimer(seconds, 2);
   const time = async <T>(stage: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await f();
-    seconds[stage] = +((performance.now() - t0) / 1000).toFixed(2);
+    const r = await timed(stage, f);
     const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
     gpuBytes[stage] = { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU };
     const gib = (x?: number) => (x === undefined ? '—' : (x / 2 ** 30).toFixed(2));

@@ -9,6 +9,7 @@ import { ExperimentSession } from '../src/engine/experiment/session';
 import { alphaGrid, defaultExperimentConfig } from '../src/engine/experiment/defaults';
 import type { XiCell } from '../src/engine/experiment/results';
 import { nodeFileSource } from './util/nodeFiles';
+import { stageTimer } from './util/stageTimer';
 
 describe('ξ(α_c, α_t) on the micro CLIP (SIG)', () => {
   it('is low at and around the centre and higher at the corners', async () => {
@@ -18,12 +19,7 @@ describe('ξ(α_c, α_t) on the micro CLIP (SIG)', () => {
     c.disentangle = { range: 2, levels: [5, 9, 17], samples: 64 };
     const s = new ExperimentSession({ files: nodeFileSource() });
     const t: Record<string, number> = {};
-    const time = async <T>(k: string, f: () => Promise<T>) => {
-      const t0 = performance.now();
-      const r = await f();
-      t[k] = Math.round((performance.now() - t0) / 100) / 10;
-      return r;
-    };
+    const time = stageTimer(t);
     try {
       await s.loadModel(c);
       await s.loadData(c);

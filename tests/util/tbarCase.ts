@@ -9,6 +9,7 @@ import type { ExperimentConfig } from '../../src/engine/experiment/config';
 import type { AttackResult, SweepResult, TbarResult, ZeroShotResult } from '../../src/engine/experiment/results';
 import type { TriggerKind } from '../../src/engine/triggers/types';
 import { nodeFileSource } from './nodeFiles';
+import { stageTimer } from './stageTimer';
 
 /**
  * The per-trigger effect tests' experiment: the lab's defaults (micro CLIP, shapes, MICRO_RECIPE, 3%
@@ -44,12 +45,7 @@ export interface TbarCase {
 export async function runTbarCase(config: ExperimentConfig, opts: { perEpoch?: boolean } = {}): Promise<TbarCase> {
   const session = new ExperimentSession({ files: nodeFileSource() });
   const seconds: Record<string, number> = {};
-  const time = async <T>(k: string, f: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    const r = await f();
-    seconds[k] = Math.round((performance.now() - t0) / 100) / 10;
-    return r;
-  };
+  const time = stageTimer(seconds);
   try {
     await time('load', async () => {
       await session.loadModel(config);
