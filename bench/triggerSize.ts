@@ -6,7 +6,13 @@
  * BadNet at several patch sides, at random positions (the paper's) and at fixed spots, and prints
  * backdoored CA / ASR and what TBAR then does. Writes bench/results/trigger-size-<timestamp>.json.
  *
- *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15]
+ * `--poison` also raises the poison rate (each case runs once per rate): whether more poisoned data
+ * makes the paper's 2-px patch take, or the tower cannot tell triggered from clean images at all (then
+ * ASR rises only as clean accuracy falls). `--trigger wanet` runs WaNet at its defaults instead
+ * (sizes and spots do not apply).
+ *
+ *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15] [--poison 0.03,0.2,0.5]
+ *   npx tsx bench/triggerSize.ts --trigger wanet --poison 0.03,0.5
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,18 +32,34 @@ const spots = arg('spots', '0:0,16:16,15:15')
   .split(',')
   .filter(Boolean)
   .map((s) => s.split(':').map(Number) as [number, number]);
+const rates = arg('poison', '0.03').split(',').map(Number);
+const kind = arg('trigger', 'badnet');
+if (kind !== 'badnet' && kind !== 'wanet') throw new Error(`--trigger must be badnet or wanet, got ${kind}`);
+for (const r of rates) if (!(r > 0 && r < 1)) throw new Error(`--poison rates must be in (0, 1), got ${r}`);
 
 await initNodeBackend('wasm');
-const cases: { patchSize: number; position: BadNetParams['position'] }[] = [
-  ...sizes.map((patchSize) => ({ patchSize, position: 'random' as const })),
-  ...spots.map(([x, y]) => ({ patchSize: 16, position: { x, y } })),
-];
+type Case = { patchSize: number | null; position: BadNetParams['position'] | null };
+const shapes: Case[] =
+  kind === 'wanet'
+    ? [{ patchSize: null, position: null }]
+    : [
+        ...sizes.map((patchSize) => ({ patchSize, position: 'random' as const })),
+        ...spots.map(([x, y]) => ({ patchSize: 16, position: { x, y } })),
+      ];
+const cases = rates.flatMap((poisonRate) => shapes.map((c) => ({ ...c, poisonRate })));
 const rows = [];
 for (const c of cases) {
-  const config = tbarTestConfig('badnet', 'quick');
-  config.trigger = { ...config.trigger, params: { ...(config.trigger.params as BadNetParams), ...c } } as typeof config.trigger;
+  const config = tbarTestConfig(kind, 'quick');
+  config.attack.poisonRate = c.poisonRate;
+  if (kind === 'badnet')
+    config.trigger = {
+      ...config.trigger,
+      params: { ...(config.trigger.params as BadNetParams), patchSize: c.patchSize, position: c.position! },
+    } as typeof config.trigger;
   const r = await runTbarCase(config);
   rows.push({
+    trigger: kind,
+    poisonRate: c.poisonRate,
     patchSize: c.patchSize,
     position: c.position,
     cleanCa: r.attack.cleanTest?.ca ?? null,
@@ -49,12 +71,13 @@ for (const c of cases) {
     seconds: r.seconds,
   });
 }
-console.log('\nBadNet on the micro CLIP (3% poison, shapes 2000/300/600/300, seed 0)');
-console.log('| patch | position | clean FT CA | backdoored CA / ASR | TBAR α | CA / ASR after | removed / retained |');
-console.log('|---|---|---|---|---|---|---|');
+console.log(`\n${kind === 'wanet' ? 'WaNet' : 'BadNet'} on the micro CLIP (shapes 2000/300/600/300, seed 0)`);
+console.log('| poison | patch | position | clean FT CA | backdoored CA / ASR | TBAR α | CA / ASR after | removed / retained |');
+console.log('|---|---|---|---|---|---|---|---|');
+const where = (p: Case['position']) => (p === null ? '—' : typeof p === 'string' ? p : `(${p.x}, ${p.y})`);
 for (const r of rows)
   console.log(
-    `| ${r.patchSize} px | ${typeof r.position === 'string' ? r.position : `(${r.position.x}, ${r.position.y})`} | ${pct(r.cleanCa)} | ` +
+    `| ${pct(r.poisonRate)} | ${r.patchSize === null ? '—' : `${r.patchSize} px`} | ${where(r.position)} | ${pct(r.cleanCa)} | ` +
       `${pct(r.backdoored.ca)} / ${pct(r.backdoored.asr)} | ${r.alpha} | ${pct(r.after.ca)} / ${pct(r.after.asr)} | ${pct(r.asrRemoved)} / ${pct(r.caRetained)} |`,
   );
 const out = path.join(ROOT, 'bench/results');
