@@ -1,6 +1,9 @@
 /**
  * eval/evaluate.ts: padding a short last batch to the batch size (what the session does on a GPU)
  * gives the same predictions as running it short, and as running the whole split in one batch.
+ * eval/inputCache.ts: keeping the inputs across models changes no prediction, is found again for the
+ * same images (also through a new split object), never for other images or another trigger, stays in
+ * its budget and leaks nothing.
  * eval/batchPlan.ts: which batch each device gets.
  */
 import { readFileSync } from 'node:fs';
@@ -10,29 +13,43 @@ import { generateShapes } from '../src/engine/data/shapes';
 import type { ImageSplit } from '../src/engine/data/splits';
 import { evalBatchPlan } from '../src/engine/eval/batchPlan';
 import { predictSplit, type EvalContext } from '../src/engine/eval/evaluate';
+import { InputCache } from '../src/engine/eval/inputCache';
+import { isVisionWeight } from '../src/engine/clip/config';
+import { headOf, withoutClass } from '../src/engine/data/splits';
 import { builtinModelLoader } from '../src/engine/experiment/sources';
 import { deviceBudget } from '../src/engine/memory/plan';
 import { tf } from '../src/engine/tf';
 import { createTrigger, defaultTriggerConfig } from '../src/engine/triggers';
 import { nodeFileSource } from './util/nodeFiles';
 
+/** The micro CLIP with a random head, 37 shapes test images, and Blended. */
+async function fixture() {
+  const { model } = await builtinModelLoader({ kind: 'builtin', id: 'micro-clip' }, { files: nodeFileSource() });
+  const config = model.config;
+  const S = config.vision_config.image_size;
+  const n = 37;
+  const { images, labels, classNames } = generateShapes({ split: 'test', count: n, seed: 0, imageSize: S });
+  const split: ImageSplit = {
+    name: 'test',
+    pool: { images, labels, classNames, imageSize: S, count: n },
+    rows: Int32Array.from({ length: n }, (_, i) => i),
+    labels,
+    sampleIds: Int32Array.from({ length: n }, (_, i) => 1000 + i),
+  };
+  const head = tf.tidy(() => tf.randomNormal([classNames.length, config.projection_dim], 0, 1, 'float32', 7)) as tf.Tensor2D;
+  const trigger = createTrigger(defaultTriggerConfig('blended', 0), S);
+  const ctx = (batchSize: number, padToBatch: boolean): EvalContext => ({ model, head, imageSize: S, trigger, batchSize, padToBatch });
+  const dispose = () => {
+    trigger.dispose();
+    head.dispose();
+    model.dispose();
+  };
+  return { model, S, n, split, head, trigger, ctx, dispose };
+}
+
 describe('predictSplit with padToBatch', () => {
   it('predicts 37 images identically in batches of 16 (short last batch or padded) and in one batch of 37', async () => {
-    const { model } = await builtinModelLoader({ kind: 'builtin', id: 'micro-clip' }, { files: nodeFileSource() });
-    const config = model.config;
-    const S = config.vision_config.image_size;
-    const n = 37;
-    const { images, labels, classNames } = generateShapes({ split: 'test', count: n, seed: 0, imageSize: S });
-    const split: ImageSplit = {
-      name: 'test',
-      pool: { images, labels, classNames, imageSize: S, count: n },
-      rows: Int32Array.from({ length: n }, (_, i) => i),
-      labels,
-      sampleIds: Int32Array.from({ length: n }, (_, i) => 1000 + i),
-    };
-    const head = tf.tidy(() => tf.randomNormal([classNames.length, config.projection_dim], 0, 1, 'float32', 7)) as tf.Tensor2D;
-    const trigger = createTrigger(defaultTriggerConfig('blended', 0), S);
-    const ctx = (batchSize: number, padToBatch: boolean): EvalContext => ({ model, head, imageSize: S, trigger, batchSize, padToBatch });
+    const { n, split, ctx, dispose } = await fixture();
     try {
       for (const rows of ['none', 'all'] as const) {
         const before = tf.memory().numTensors;
@@ -46,10 +63,61 @@ describe('predictSplit with padToBatch', () => {
         expect(new Set(whole).size).toBeGreaterThan(1);
       }
     } finally {
-      trigger.dispose();
-      head.dispose();
-      model.dispose();
+      dispose();
     }
+  });
+});
+
+describe('InputCache (the sweep\'s and ξ\'s inputs kept across models)', () => {
+  it('changes no prediction while the weights change, is found again for the same images only, and leaks nothing', async () => {
+    const { model, S, split, trigger, ctx, dispose } = await fixture();
+    const before = tf.memory().numTensors;
+    const other = createTrigger(defaultTriggerConfig('sig', 0), S);
+    const inputs = new InputCache();
+    const cached: EvalContext = { ...ctx(16, false), inputs };
+    let firstModel: number[] = [];
+    try {
+      for (const rows of ['none', 'all'] as const) {
+        const p = Array.from(await predictSplit(cached, split, rows));
+        expect(p).toEqual(Array.from(await predictSplit(ctx(16, false), split, rows)));
+        if (rows === 'none') firstModel = p;
+      }
+      expect(inputs.stats()).toMatchObject({ batches: 6, hits: 0, misses: 6 }); // 3 batches (16, 16, 5) × clean/triggered
+      // A second model, as the next sweep point or ξ cell: the vision weights halved.
+      const halved = new Map([...model.getWeights(isVisionWeight)].map(([n, t]) => [n, tf.mul(t, 0.5)]));
+      model.setWeights(halved);
+      halved.forEach((t) => t.dispose());
+      for (const rows of ['none', 'all'] as const) {
+        const p = Array.from(await predictSplit(cached, split, rows));
+        expect(p).toEqual(Array.from(await predictSplit(ctx(16, false), split, rows)));
+        if (rows === 'none') expect(p).not.toEqual(firstModel); // the outputs are not what is cached
+      }
+      expect(inputs.stats()).toMatchObject({ batches: 6, hits: 6 });
+      // Another split object over the same images (withoutClass makes one per call) finds them; other images do not.
+      await predictSplit(cached, withoutClass(split, -1), 'all');
+      expect(inputs.stats().hits).toBe(9);
+      await predictSplit(cached, headOf(withoutClass(split, split.labels[0]), 16), 'all');
+      expect(inputs.stats().hits).toBe(9);
+      // Another trigger misses for triggered rows and predicts what it predicts without a cache; clean rows are shared.
+      const withOther = { ...cached, trigger: other };
+      expect(Array.from(await predictSplit(withOther, split, 'all'))).toEqual(Array.from(await predictSplit({ ...ctx(16, false), trigger: other }, split, 'all')));
+      expect(inputs.stats().hits).toBe(9);
+      await predictSplit(withOther, split, 'none');
+      expect(inputs.stats().hits).toBe(12);
+      // A budget below one batch holds nothing and still predicts the same.
+      const tiny = new InputCache(16 * S * S * 3 * 4 - 1);
+      expect(Array.from(await predictSplit({ ...cached, inputs: tiny }, split, 'all'))).toEqual(Array.from(await predictSplit(ctx(16, false), split, 'all')));
+      expect(tiny.stats()).toMatchObject({ batches: 1, bytes: 5 * S * S * 3 * 4 }); // only the short last batch fits
+      tiny.dispose();
+      // Held: the 37 images clean, with Blended and with SIG, and the 16 other images with Blended (float32).
+      expect(inputs.stats()).toMatchObject({ batches: 10, bytes: (3 * 37 + 16) * S * S * 3 * 4 });
+    } finally {
+      inputs.dispose();
+      other.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      dispose();
+    }
+    expect(() => inputs.batch({} as never, () => tf.zeros([1, 1, 1, 1]))).toThrow(/after dispose/);
   });
 });
 

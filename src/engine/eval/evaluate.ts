@@ -15,6 +15,7 @@ import { withoutClass, type ImageSplit } from '../data/splits';
 import type { Trigger } from '../triggers/types';
 import type { Scores } from '../experiment/results';
 import { accuracy, attackSuccessRate, confusionMatrix, perClassAccuracy, predict } from './metrics';
+import type { InputCache } from './inputCache';
 
 /** Evaluation batch size on WASM, where small batches are fastest per image (cache), and on software
  *  WebGPU; on a hardware GPU the worker takes up to 512 where memory allows (eval/batchPlan.ts). */
@@ -36,6 +37,8 @@ export interface EvalContext {
    * (webgpuMemory.ts), and new shader compilations; rows do not interact, so predictions are the same.
    */
   padToBatch?: boolean;
+  /** Keep the model inputs for the next model on the same images (the α sweep, ξ's grid). */
+  inputs?: InputCache;
   signal?: AbortSignal;
 }
 
@@ -52,7 +55,14 @@ export async function predictSplit(ctx: EvalContext, split: ImageSplit, rows: Tr
       const n = local.length;
       const size = ctx.padToBatch ? bs : n;
       const idx = Int32Array.from({ length: size }, (_, i) => start + local[i < n ? i : 0]);
-      const pixels = modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows });
+      const make = () => modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows });
+      const pixels =
+        ctx.inputs && typeof rows === 'string'
+          ? ctx.inputs.batch(
+              { pool: split.pool, imageSize: ctx.imageSize, trigger: ctx.trigger, rows, poolRows: idx.map((i) => split.rows[i]), sampleIds: idx.map((i) => split.sampleIds[i]) },
+              make,
+            )
+          : make();
       const logits = zeroShotLogits(ctx.model, ctx.head, pixels); // [size, C]
       return size === n ? logits : (tf.slice(logits, [0, 0], [n, -1]) as tf.Tensor2D); // [n, C]
     });

@@ -35,6 +35,7 @@ import { headOf, makeSplits, withoutClass, type ExperimentSplits, type ImageSpli
 import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
+import { InputCache, TRAINING_INPUT_CACHE_BYTES } from '../eval/inputCache';
 import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
 import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
@@ -481,19 +482,20 @@ export class ExperimentSession {
       return this.withTrigger(config, (trigger) => this.withProxy(config, 'the sweep', async (proxy) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         const t0 = performance.now();
+        const inputs = new InputCache(); // every α scores the same validation images
         const run = await runSweep({
           ...s,
           signal: ctx.signal,
           evaluate: async (alpha) => {
             loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
-            return this.valScores(ev, data.splits.val, target, proxy);
+            return this.valScores({ ...ev, inputs }, data.splits.val, target, proxy);
           },
           onPoint: (p, i) => {
             ctx.partial?.(p);
             const ms = performance.now() - t0;
             ctx.progress?.({ done: i + 1, total: s.alphas.length, message: `α = ${p.alpha}`, etaMs: (ms / (i + 1)) * (s.alphas.length - i - 1) });
           },
-        });
+        }).finally(() => inputs.dispose());
         const alpha = run.selection.alpha;
         loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]);
         const test = scoresOf(await scoreSplit(ev, data.splits.test, target));
@@ -526,7 +528,7 @@ export class ExperimentSession {
       const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
       try {
         return await this.withTrigger(config, async (trigger) => {
-          const ev = this.evalCtx(trigger, ctx.signal);
+          const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: new InputCache() }; // every cell runs the same images
           const images = headOf(data.splits.val, d.samples); // the same images, clean and triggered
           const grid = await runDisentanglement({
             range: d.range,
@@ -541,7 +543,7 @@ export class ExperimentSession {
               ]);
               return { clean: await predictSplit(ev, images, 'none'), triggered: await predictSplit(ev, images, 'all') };
             },
-          });
+          }).finally(() => ev.inputs.dispose());
           return { alphaStar: star.alpha, alphaStarExact: star.exact, range: d.range, size: grid.size, cells: grid.cells };
         });
       } finally {
@@ -758,9 +760,10 @@ export class ExperimentSession {
         // Known trigger: the attack's trigger and target; TBAR+DECREE: the inverted stamp and the inferred class.
         const forget = forgetSet(data.splits.forget, proxy?.target ?? target, { imageSize: m.config.vision_config.image_size, trigger: proxy?.trigger ?? trigger });
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
-        const ev = this.evalCtx(trigger, ctx.signal);
+        // TBAR's per-epoch α search and gradient ascent's per-epoch test score the same images each epoch.
+        const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: new InputCache(TRAINING_INPUT_CACHE_BYTES) };
         const valScores = () => this.valScores(ev, data.splits.val, target, proxy);
-        return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train });
+        return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }).finally(() => ev.inputs.dispose());
       }));
     });
   }
