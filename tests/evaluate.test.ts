@@ -13,11 +13,11 @@ import { generateShapes } from '../src/engine/data/shapes';
 import type { ImageSplit } from '../src/engine/data/splits';
 import { evalBatchPlan } from '../src/engine/eval/batchPlan';
 import { predictSplit, type EvalContext } from '../src/engine/eval/evaluate';
-import { InputCache } from '../src/engine/eval/inputCache';
+import { INPUT_CACHE_BYTES, InputCache } from '../src/engine/eval/inputCache';
 import { isVisionWeight } from '../src/engine/clip/config';
 import { headOf, withoutClass } from '../src/engine/data/splits';
 import { builtinModelLoader } from '../src/engine/experiment/sources';
-import { deviceBudget } from '../src/engine/memory/plan';
+import { deviceBudget, evalSpareBytes } from '../src/engine/memory/plan';
 import { tf } from '../src/engine/tf';
 import { createTrigger, defaultTriggerConfig } from '../src/engine/triggers';
 import { nodeFileSource } from './util/nodeFiles';
@@ -70,7 +70,7 @@ describe('predictSplit with padToBatch', () => {
 
 describe('InputCache (the sweep\'s and ξ\'s inputs kept across models)', () => {
   it('changes no prediction while the weights change, is found again for the same images only, and leaks nothing', async () => {
-    const { model, S, split, trigger, ctx, dispose } = await fixture();
+    const { model, S, split, ctx, dispose } = await fixture();
     const before = tf.memory().numTensors;
     const other = createTrigger(defaultTriggerConfig('sig', 0), S);
     const inputs = new InputCache();
@@ -128,18 +128,32 @@ describe('evalBatchPlan', () => {
   const micro = parseClipConfig(JSON.parse(readFileSync('public/models/micro-clip/config.json', 'utf8')));
   const b32 = CLIP_PRESETS['openai/clip-vit-base-patch32'];
 
+  const full = INPUT_CACHE_BYTES;
   it('keeps 64 with a short last batch on WASM and on a software adapter (time grows with the images)', () => {
-    expect(evalBatchPlan(b32, { name: 'wasm' }, deviceBudget({ name: 'wasm' }))).toEqual({ size: 64, padToBatch: false });
-    expect(evalBatchPlan(b32, { name: 'webgpu', adapter: adapter(true) }, gpu)).toEqual({ size: 64, padToBatch: false });
-    expect(evalBatchPlan(b32, undefined, undefined)).toEqual({ size: 64, padToBatch: false });
+    expect(evalBatchPlan(micro, { name: 'wasm' }, deviceBudget({ name: 'wasm' }))).toEqual({ size: 64, padToBatch: false, inputCacheBytes: full });
+    expect(evalBatchPlan(b32, { name: 'webgpu', adapter: adapter(true) }, gpu)).toMatchObject({ size: 64, padToBatch: false });
+    expect(evalBatchPlan(b32, undefined, undefined)).toEqual({ size: 64, padToBatch: false, inputCacheBytes: full });
   });
 
   it('pads to one shape on a hardware GPU, at the largest batch the memory plan allows', () => {
     // The micro CLIP under the assumed 4 GiB: 512. ViT-B/32: 64; told the card has 80 GiB: 512.
     const hw = { name: 'webgpu' as const, adapter: adapter(false) };
-    expect(evalBatchPlan(micro, hw, gpu)).toEqual({ size: 512, padToBatch: true });
-    expect(evalBatchPlan(b32, hw, gpu)).toEqual({ size: 64, padToBatch: true });
+    expect(evalBatchPlan(micro, hw, gpu)).toEqual({ size: 512, padToBatch: true, inputCacheBytes: full });
+    expect(evalBatchPlan(b32, hw, gpu)).toMatchObject({ size: 64, padToBatch: true });
     const big = deviceBudget({ name: 'webgpu', limits }, { gpuMemoryBytes: 80 * 2 ** 30 });
-    expect(evalBatchPlan(b32, hw, big)).toEqual({ size: 512, padToBatch: true });
+    expect(evalBatchPlan(b32, hw, big)).toEqual({ size: 512, padToBatch: true, inputCacheBytes: full });
+  });
+
+  it('gives the input cache only what the memory plan leaves: none for ViT-B/32 in 4 GiB or on the wasm32 heap', () => {
+    // ViT-B/32 with AdamW and 3 snapshots kept: one forward at 64 already overruns 4 GiB by the plan (it is the floor).
+    const hw = { name: 'webgpu' as const, adapter: adapter(false) };
+    expect(evalSpareBytes(b32, gpu, 64)).toBeLessThan(0);
+    expect(evalBatchPlan(b32, hw, gpu).inputCacheBytes).toBe(0);
+    expect(evalBatchPlan(b32, { name: 'wasm' }, deviceBudget({ name: 'wasm' })).inputCacheBytes).toBe(0);
+    // Some room but less than the cap: exactly the room.
+    const spare = evalSpareBytes(micro, gpu, 512);
+    expect(spare).toBeGreaterThan(full);
+    const tight = { ...gpu, totalBytes: gpu.totalBytes - spare + 1000 };
+    expect(evalBatchPlan(micro, hw, tight).inputCacheBytes).toBe(1000);
   });
 });

@@ -10,7 +10,9 @@
  * (for triggered rows) and the pool rows and sample ids it holds — so two split objects over the same
  * images (withoutClass makes a new one per call) share entries, and a batch never comes back for
  * other images. Entries are kept until `budgetBytes` is reached; later batches are made per use, as
- * without a cache. Predictions are unchanged: a cached batch is the tensor modelBatch made.
+ * without a cache. The session's budget is the smaller of the caps below and what the memory plan
+ * leaves (eval/batchPlan.ts inputCacheBytes; a fine-tuning step's spare bytes in the stages that
+ * train). Predictions are unchanged: a cached batch is the tensor modelBatch made.
  */
 import { tf } from '../tf';
 import type { LabelledImages } from '../data/types';

@@ -35,7 +35,7 @@ import { headOf, makeSplits, withoutClass, type ExperimentSplits, type ImageSpli
 import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
-import { InputCache, TRAINING_INPUT_CACHE_BYTES } from '../eval/inputCache';
+import { INPUT_CACHE_BYTES, InputCache, TRAINING_INPUT_CACHE_BYTES } from '../eval/inputCache';
 import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
 import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
@@ -101,7 +101,8 @@ export type HeadBuilder = (
  * The batch size a fine-tuning stage may use on this device (memory/plan.ts chooseBatchSize): the
  * requested one, or a smaller one with the reason; throws when even a batch of one does not fit.
  */
-export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string };
+/** The batch that fits, why it is smaller than requested, and what the budget has left beside a step of it. */
+export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string; spareBytes?: number };
 
 export interface SessionOptions {
   sources?: SourceRegistry;
@@ -482,7 +483,7 @@ export class ExperimentSession {
       return this.withTrigger(config, (trigger) => this.withProxy(config, 'the sweep', async (proxy) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         const t0 = performance.now();
-        const inputs = new InputCache(); // every α scores the same validation images
+        const inputs = this.inputCache(INPUT_CACHE_BYTES); // every α scores the same validation images
         const run = await runSweep({
           ...s,
           signal: ctx.signal,
@@ -528,7 +529,7 @@ export class ExperimentSession {
       const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
       try {
         return await this.withTrigger(config, async (trigger) => {
-          const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: new InputCache() }; // every cell runs the same images
+          const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(INPUT_CACHE_BYTES) }; // every cell runs the same images
           const images = headOf(data.splits.val, d.samples); // the same images, clean and triggered
           const grid = await runDisentanglement({
             range: d.range,
@@ -717,13 +718,15 @@ export class ExperimentSession {
   }
 
   /** A fine-tuning recipe with the batch size this device can hold (and why it is smaller, when it is). */
-  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; batchLimit?: BatchLimit } {
+  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; batchLimit?: BatchLimit; spareBytes?: number } {
     if (!this.fitBatch) return { hp };
     const choice = this.fitBatch(model, hp.batchSize, { classes: data.loaded.pools.train.classNames.length });
-    if (choice.batchSize >= hp.batchSize) return { hp };
+    const spare = choice.spareBytes === undefined ? {} : { spareBytes: choice.spareBytes };
+    if (choice.batchSize >= hp.batchSize) return { hp, ...spare };
     return {
       hp: { ...hp, batchSize: choice.batchSize },
       batchLimit: { used: choice.batchSize, requested: hp.batchSize, reason: choice.limitedBy ?? `batch ${hp.batchSize} does not fit this device` },
+      ...spare,
     };
   }
 
@@ -755,13 +758,13 @@ export class ExperimentSession {
       const backdoor = this.requireBackdoor(config, needer);
       const m = model.loaded.model;
       const target = config.attack.target;
-      const { hp, batchLimit } = this.fitted(config.tbar, m.config, data);
+      const { hp, batchLimit, spareBytes } = this.fitted(config.tbar, m.config, data);
       return this.withTrigger(config, (trigger) => this.withProxy(config, needer, (proxy) => {
         // Known trigger: the attack's trigger and target; TBAR+DECREE: the inverted stamp and the inferred class.
         const forget = forgetSet(data.splits.forget, proxy?.target ?? target, { imageSize: m.config.vision_config.image_size, trigger: proxy?.trigger ?? trigger });
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
         // TBAR's per-epoch α search and gradient ascent's per-epoch test score the same images each epoch.
-        const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: new InputCache(TRAINING_INPUT_CACHE_BYTES) };
+        const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(Math.min(TRAINING_INPUT_CACHE_BYTES, spareBytes ?? Infinity)) };
         const valScores = () => this.valScores(ev, data.splits.val, target, proxy);
         return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }).finally(() => ev.inputs.dispose());
       }));
@@ -811,8 +814,18 @@ export class ExperimentSession {
 
   private evalCtx(trigger: Trigger, signal?: AbortSignal): EvalContext {
     const model = this.model!.loaded.model;
-    const plan = typeof this.evalBatch === 'function' ? this.evalBatch(model.config) : { size: this.evalBatch, padToBatch: false };
+    const plan = this.evalPlan();
     return { model, head: this.head!.tensor, imageSize: model.config.vision_config.image_size, trigger, batchSize: plan.size, padToBatch: plan.padToBatch, signal };
+  }
+
+  private evalPlan(): EvalBatchPlan {
+    const model = this.model!.loaded.model;
+    return typeof this.evalBatch === 'function' ? this.evalBatch(model.config) : { size: this.evalBatch, padToBatch: false, inputCacheBytes: INPUT_CACHE_BYTES };
+  }
+
+  /** An InputCache of at most `limit` bytes and what the evaluation plan leaves room for. The caller disposes it. */
+  private inputCache(limit: number): InputCache {
+    return new InputCache(Math.min(limit, this.evalPlan().inputCacheBytes));
   }
 
   private async strip(split: ImageSplit, opts: BatchOptions): Promise<ImageStrip> {

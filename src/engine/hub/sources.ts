@@ -81,6 +81,6 @@ export function deviceBatchFitter(device: () => DeviceBudget | undefined): Batch
     const budget = device();
     if (!budget) return { batchSize: requested };
     const c = chooseBatchSize(model, requested, budget, { backend: budget.backend, classes });
-    return { batchSize: c.batchSize, limitedBy: c.limitedBy };
+    return { batchSize: c.batchSize, limitedBy: c.limitedBy, spareBytes: budget.totalBytes - c.plan.peakBytes };
   };
 }

@@ -212,14 +212,22 @@ export const GPU_EVAL_BATCHES = [512, 256, 128] as const;
  */
 export function chooseEvalBatchSize(config: CLIPConfig, budget: DeviceBudget | undefined, base: number): number {
   if (!budget || budget.backend !== 'webgpu') return base;
-  // AdamW, the snapshots and the head (evalBytes counts the weights itself).
-  const kept = planFinetuneMemory(config, 1, { backend: 'webgpu' }).persistentBytes - countParams(config).total * BYTES_PER_FLOAT;
   for (const B of GPU_EVAL_BATCHES) {
     if (B <= base) break;
-    const fits = kept + evalBytes(config, B, { backend: 'webgpu' }) <= budget.totalBytes && largestTensor(config, B).bytes <= budget.maxTensorBytes;
-    if (fits) return B;
+    if (evalSpareBytes(config, budget, B) >= 0 && largestTensor(config, B).bytes <= budget.maxTensorBytes) return B;
   }
   return base;
+}
+
+/**
+ * What the budget has left while the model evaluates batches of B: the budget less the state the
+ * experiment keeps (AdamW, the snapshots, the head: planFinetuneMemory's persistent bytes) and one
+ * forward (evalBytes, which counts the weights). Negative when it does not fit.
+ */
+export function evalSpareBytes(config: CLIPConfig, budget: DeviceBudget, B: number): number {
+  const opts = { backend: budget.backend };
+  const kept = planFinetuneMemory(config, 1, opts).persistentBytes - countParams(config).total * BYTES_PER_FLOAT;
+  return budget.totalBytes - kept - evalBytes(config, B, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
