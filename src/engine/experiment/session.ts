@@ -99,9 +99,9 @@ export type HeadBuilder = (
 
 /**
  * The batch size a fine-tuning stage may use on this device (memory/plan.ts chooseBatchSize): the
- * requested one, or a smaller one with the reason; throws when even a batch of one does not fit.
+ * requested one, or a smaller one with the reason, and the bytes the budget has left beside a step of
+ * it (for the stage's InputCache); throws when even a batch of one does not fit.
  */
-/** The batch that fits, why it is smaller than requested, and what the budget has left beside a step of it. */
 export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string; spareBytes?: number };
 
 export interface SessionOptions {
