@@ -8,10 +8,10 @@
  *
  * `--poison` also raises the poison rate (each case runs once per rate): whether more poisoned data
  * makes the paper's 2-px patch take, or the tower cannot tell triggered from clean images at all (then
- * ASR rises only as clean accuracy falls). `--trigger wanet` runs WaNet at its defaults instead
- * (sizes and spots do not apply).
+ * ASR rises only as clean accuracy falls); `--epochs` trains the attack (and its clean baseline)
+ * longer. `--trigger wanet` runs WaNet at its defaults instead (sizes and spots do not apply).
  *
- *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15] [--poison 0.03,0.2,0.5]
+ *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15] [--poison 0.03,0.2,0.5] [--epochs 4]
  *   npx tsx bench/triggerSize.ts --trigger wanet --poison 0.03,0.5
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -34,8 +34,10 @@ const spots = arg('spots', '0:0,16:16,15:15')
   .map((s) => s.split(':').map(Number) as [number, number]);
 const rates = arg('poison', '0.03').split(',').map(Number);
 const kind = arg('trigger', 'badnet');
+const epochs = Number(arg('epochs', '0')); // 0: the recipe's
 if (kind !== 'badnet' && kind !== 'wanet') throw new Error(`--trigger must be badnet or wanet, got ${kind}`);
 for (const r of rates) if (!(r > 0 && r < 1)) throw new Error(`--poison rates must be in (0, 1), got ${r}`);
+if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`--epochs must be a whole number, got ${epochs}`);
 
 await initNodeBackend('wasm');
 type Case = { patchSize: number | null; position: BadNetParams['position'] | null };
@@ -51,6 +53,7 @@ const rows = [];
 for (const c of cases) {
   const config = tbarTestConfig(kind, 'quick');
   config.attack.poisonRate = c.poisonRate;
+  if (epochs) config.attack.epochs = epochs;
   if (kind === 'badnet')
     config.trigger = {
       ...config.trigger,
@@ -60,6 +63,7 @@ for (const c of cases) {
   rows.push({
     trigger: kind,
     poisonRate: c.poisonRate,
+    epochs: config.attack.epochs,
     patchSize: c.patchSize,
     position: c.position,
     cleanCa: r.attack.cleanTest?.ca ?? null,
