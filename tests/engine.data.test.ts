@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { DataSplitError, makeSplits, splitCounts, TEST_ID_OFFSET, VAL_ID_OFFSET, withoutClass, headOf } from '../src/engine/data/splits';
+import { DataSplitError, makeSplits, splitCounts, TEST_ID_OFFSET, VAL_ID_OFFSET, withoutClass, headOf, doubled } from '../src/engine/data/splits';
 import { poisonCount, poisonTrainingSplit, PoisonError } from '../src/engine/data/poison';
 import { modelBatch, rawBatch, range, trainingSet } from '../src/engine/data/batches';
 import { normalize, resizeAndCrop } from '../src/engine/clip/preprocess';
@@ -67,12 +67,16 @@ describe('splits', () => {
     expect(() => splitCounts({ train: 2, test: 5 }, { train: 43_000, val: 5_000, test: 10, forget: 2_000 })).toThrow(DataSplitError);
   });
 
-  it('withoutClass drops the target class; headOf takes a prefix', () => {
+  it('withoutClass drops the target class; headOf takes a prefix; doubled repeats the split', () => {
     const s = makeSplits({ train: pool(200), test: pool(100) }, { train: 100, val: 20, test: 50, forget: 20 }, 0);
     const w = withoutClass(s.test, 2);
     expect(w.labels.every((l) => l !== 2)).toBe(true);
     expect(w.rows.length).toBe(s.test.labels.filter((l) => l !== 2).length);
     expect(Array.from(headOf(s.test, 5).rows)).toEqual(Array.from(s.test.rows.slice(0, 5)));
+    const h = headOf(s.test, 3);
+    const d = doubled(h);
+    for (const k of ['rows', 'labels', 'sampleIds'] as const) expect(Array.from(d[k])).toEqual([...h[k], ...h[k]]);
+    expect(d.pool).toBe(s.test.pool);
   });
 });
 

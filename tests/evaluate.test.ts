@@ -15,7 +15,7 @@ import { evalBatchPlan } from '../src/engine/eval/batchPlan';
 import { predictSplit, type EvalContext } from '../src/engine/eval/evaluate';
 import { INPUT_CACHE_BYTES, InputCache } from '../src/engine/eval/inputCache';
 import { isVisionWeight } from '../src/engine/clip/config';
-import { headOf, withoutClass } from '../src/engine/data/splits';
+import { doubled, headOf, withoutClass } from '../src/engine/data/splits';
 import { builtinModelLoader } from '../src/engine/experiment/sources';
 import { deviceBudget, evalSpareBytes } from '../src/engine/memory/plan';
 import { tf } from '../src/engine/tf';
@@ -111,6 +111,16 @@ describe('InputCache (the sweep\'s and ξ\'s inputs kept across models)', () => 
       tiny.dispose();
       // Held: the 37 images clean, with Blended and with SIG, and the 16 other images with Blended (float32).
       expect(inputs.stats()).toMatchObject({ batches: 10, bytes: (3 * 37 + 16) * S * S * 3 * 4 });
+      // ξ's pass: the images clean then triggered (a row mask) — batches of mixed rows are kept and found by their mask.
+      const both = doubled(split);
+      const secondHalf = Uint8Array.from({ length: 74 }, (_, i) => (i < 37 ? 0 : 1));
+      const { hits } = inputs.stats();
+      const mixed = Array.from(await predictSplit(cached, both, secondHalf));
+      expect(mixed).toEqual([...(await predictSplit(ctx(16, false), split, 'none')), ...(await predictSplit(ctx(16, false), split, 'all'))]);
+      // 74 rows in batches of 16: rows 0–15 and 16–31 are the clean batches already held; 3 are new.
+      expect(inputs.stats()).toMatchObject({ batches: 13, hits: hits + 2 });
+      expect(Array.from(await predictSplit(cached, both, secondHalf))).toEqual(mixed);
+      expect(inputs.stats()).toMatchObject({ batches: 13, hits: hits + 7 });
     } finally {
       inputs.dispose();
       other.dispose();

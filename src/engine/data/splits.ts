@@ -184,6 +184,17 @@ export function headOf(split: ImageSplit, n: number): ImageSplit {
   return { ...split, rows: split.rows.slice(0, k), labels: split.labels.slice(0, k), sampleIds: split.sampleIds.slice(0, k) };
 }
 
+/** The split's examples twice over, in order: [e₀ … eₙ₋₁, e₀ … eₙ₋₁] (ξ runs each image clean and triggered in one pass). */
+export function doubled(split: ImageSplit): ImageSplit {
+  const twice = (a: Int32Array) => {
+    const out = new Int32Array(2 * a.length);
+    out.set(a);
+    out.set(a, a.length);
+    return out;
+  };
+  return { ...split, rows: twice(split.rows), labels: twice(split.labels), sampleIds: twice(split.sampleIds) };
+}
+
 /** The examples of a split whose true class is not `target` (the images ASR is measured on). */
 export function withoutClass(split: ImageSplit, target: number): ImageSplit {
   const keep: number[] = [];

@@ -15,7 +15,7 @@ import { withoutClass, type ImageSplit } from '../data/splits';
 import type { Trigger } from '../triggers/types';
 import type { Scores } from '../experiment/results';
 import { accuracy, attackSuccessRate, confusionMatrix, perClassAccuracy, predict } from './metrics';
-import type { InputCache } from './inputCache';
+import type { InputCache, InputKey } from './inputCache';
 
 /** Evaluation batch size on WASM, where small batches are fastest per image (cache), and on software
  *  WebGPU; on a hardware GPU the worker takes up to 512 where memory allows (eval/batchPlan.ts). */
@@ -56,19 +56,25 @@ export async function predictSplit(ctx: EvalContext, split: ImageSplit, rows: Tr
       const size = ctx.padToBatch ? bs : n;
       const idx = Int32Array.from({ length: size }, (_, i) => start + local[i < n ? i : 0]);
       const make = () => modelBatch(split, idx, { imageSize: ctx.imageSize, trigger: ctx.trigger, rows });
-      const pixels =
-        ctx.inputs && typeof rows === 'string'
-          ? ctx.inputs.batch(
-              { pool: split.pool, imageSize: ctx.imageSize, trigger: ctx.trigger, rows, poolRows: idx.map((i) => split.rows[i]), sampleIds: idx.map((i) => split.sampleIds[i]) },
-              make,
-            )
-          : make();
+      const pixels = ctx.inputs ? ctx.inputs.batch(inputKey(ctx, split, idx, rows), make) : make();
       const logits = zeroShotLogits(ctx.model, ctx.head, pixels); // [size, C]
       return size === n ? logits : (tf.slice(logits, [0, 0], [n, -1]) as tf.Tensor2D); // [n, C]
     });
     out.set(pred, start);
   }
   return out;
+}
+
+/** What the pixels of the batch of split positions `idx` depend on (eval/inputCache.ts). */
+function inputKey(ctx: EvalContext, split: ImageSplit, idx: Int32Array, rows: TriggerRows): InputKey {
+  return {
+    pool: split.pool,
+    imageSize: ctx.imageSize,
+    trigger: ctx.trigger,
+    triggered: idx.map((i) => (rows === 'all' ? 1 : rows === 'none' ? 0 : rows[i])),
+    poolRows: idx.map((i) => split.rows[i]),
+    sampleIds: idx.map((i) => split.sampleIds[i]),
+  };
 }
 
 /** Softmax probabilities [n·C] (row-major) of the model's current weights on every example of `split`. */

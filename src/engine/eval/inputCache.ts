@@ -24,12 +24,13 @@ export const INPUT_CACHE_BYTES = 256 * 2 ** 20;
  *  and AdamW's moments need the memory; the micro CLIP's validation and test inputs take 34 MB. */
 export const TRAINING_INPUT_CACHE_BYTES = 64 * 2 ** 20;
 
-/** What a batch's pixels depend on. `rows`: 'none' = clean, 'all' = every row triggered. */
+/** What a batch's pixels depend on. */
 export interface InputKey {
   pool: LabelledImages;
   imageSize: number;
   trigger: Trigger | null | undefined;
-  rows: 'none' | 'all';
+  /** 1 where the batch row carries the trigger, 0 where it is clean. */
+  triggered: ArrayLike<number>;
   /** Pool row of each batch row (padding included). */
   poolRows: ArrayLike<number>;
   /** Sample id of each batch row (the trigger's per-image randomness). */
@@ -88,7 +89,8 @@ export class InputCache {
   }
 
   private keyOf(k: InputKey): string {
-    const trigger = k.rows === 'none' || !k.trigger ? 0 : this.id(k.trigger);
-    return `${this.id(k.pool)}|${k.imageSize}|${k.rows}|${trigger}|${Array.from(k.poolRows).join(',')}|${Array.from(k.sampleIds).join(',')}`;
+    const flags = Array.from(k.triggered).join('');
+    const trigger = k.trigger && flags.includes('1') ? this.id(k.trigger) : 0;
+    return `${this.id(k.pool)}|${k.imageSize}|${trigger}|${flags}|${Array.from(k.poolRows).join(',')}|${Array.from(k.sampleIds).join(',')}`;
   }
 }
