@@ -3,8 +3,8 @@
  * (one model θ_b − α·τ̂_t per grid point, eq. 5) and ξ's grid (one model per cell, eq. 2) score the
  * same validation images, clean and triggered, dozens to hundreds of times. Without the cache each
  * model re-gathers, resizes, triggers and normalises every batch (data/batches.ts modelBatch): on the
- * micro CLIP on WASM that is 9–10 ms of every 200 images' 40 ms; for CIFAR at 224 px the bicubic
- * resize is most of it.
+ * micro CLIP on WASM that is 9–10 ms of every 200 images' 40 ms (for CIFAR at 224 px each batch
+ * also holds a bicubic resize, not measured apart).
  *
  * A batch is keyed by what determines its pixels — the image pool, the model input side, the trigger
  * (for triggered rows) and the pool rows and sample ids it holds — so two split objects over the same
