@@ -67,6 +67,7 @@ export function createHandlers(env: JobEnv = {}, given?: ExperimentSession): Han
     disentangle: (p, ctx) => session.disentangle(p.config, ctx),
     gradientAscent: (p, ctx) => session.gradientAscent(p.config, ctx),
     predictSamples: (p, ctx) => session.predictSamples(p.config, p.alpha, p.count, ctx),
+    xiCellSamples: (p, ctx) => session.xiCellSamples(p.config, p.alphaC, p.alphaT, p.count, ctx),
     exportWeights: async (p, ctx) => {
       const file = await session.exportWeights(p.config, p.what, p.alpha, ctx);
       ctx.transfer(file.bytes.buffer);

@@ -589,6 +589,33 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       return { alpha, clean, triggered, cleanPred, triggeredPred };
     },
 
+    xiCellSamples: async ({ config, alphaC, alphaT, count }, ctx) => {
+      need('tbar', tbarKey(config), 'xiCellSamples', 'TBAR');
+      if (session.alphaStar === undefined) throw new MockError('stale-stage', "'xiCellSamples' needs the α sweep first");
+      await wait(ctx, 80);
+      await maybeFail('xiCellSamples');
+      const clean = strip(config.seed + 4, 0, count);
+      const triggered = applyTrigger(config.trigger, clean);
+      const x = xiAt(alphaC, alphaT);
+      const target = config.attack.target;
+      const other = (l: number) => (l + 1) % MOCK_CLASSES.length;
+      // The single-task models are right; the merged one differs on the cell's share of the images.
+      const cleanSingle = clean.labels.slice();
+      const triggeredSingle = triggered.labels.map((l) => (alphaT >= 0.5 ? target : l));
+      const flip = (preds: number[], share: number) => preds.map((p, i) => (i < Math.round(share * count) ? other(p) : p));
+      return {
+        alphaC,
+        alphaT,
+        alphaStar: session.alphaStar,
+        clean,
+        triggered,
+        cleanSingle,
+        triggeredSingle,
+        cleanMerged: flip(cleanSingle, x.clean),
+        triggeredMerged: flip(triggeredSingle, x.triggered),
+      };
+    },
+
     exportWeights: async ({ config, what, alpha }, ctx) => {
       need('tbar', tbarKey(config), 'exportWeights', 'TBAR');
       await wait(ctx, 100);

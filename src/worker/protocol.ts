@@ -35,6 +35,7 @@ import type {
   TrainProgress,
   TriggerPreview,
   XiCell,
+  XiCellSamples,
   ZeroShotResult,
 } from '../engine/experiment/results';
 
@@ -97,6 +98,8 @@ export interface JobMap {
   gradientAscent: ExperimentJob<GaResult, TrainProgress, GaPoint>;
   /** θ̂_c(α) predictions on a few clean and triggered test images (the α scrubber). */
   predictSamples: { params: { config: ExperimentConfig; alpha: number; count: number }; result: SamplePredictions; progress: never; partial: never };
+  /** One ξ cell image by image: merged vs single-task predictions on the first `count` of ξ's images. */
+  xiCellSamples: { params: { config: ExperimentConfig; alphaC: number; alphaT: number; count: number }; result: XiCellSamples; progress: never; partial: never };
   /** A safetensors file in Hugging Face layout: the cleaned model at α, θ_b, or the trigger vector τ̂_t. */
   exportWeights: {
     params: { config: ExperimentConfig; what: 'cleaned' | 'backdoored' | 'trigger-vector'; alpha?: number };

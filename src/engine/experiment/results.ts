@@ -225,6 +225,27 @@ export interface SamplePredictions {
   triggeredPred: number[];
 }
 
+/**
+ * One cell of ξ (eq. 2) image by image, for the heatmap's cell inspector: on the first images of ξ's
+ * own evaluation set, the merged model θ_pre + α_c τ̂_c + α_t τ_t against each single-task model on its
+ * task's images. The share of images where `cleanMerged` ≠ `cleanSingle` is the cell's clean term over
+ * these images, and likewise for the triggered term; with all of ξ's images it is the cell's own term.
+ */
+export interface XiCellSamples {
+  alphaC: number;
+  alphaT: number;
+  /** α* of the decomposition τ_t = α*·τ̂_t, τ̂_c = τ_b − τ_t (as the ξ run that drew the heatmap). */
+  alphaStar: number;
+  clean: ImageStrip;
+  triggered: ImageStrip;
+  /** Clean images: the merged model, and θ_pre + α_c τ̂_c. */
+  cleanMerged: number[];
+  cleanSingle: number[];
+  /** Triggered images: the merged model, and θ_pre + α_t τ_t. */
+  triggeredMerged: number[];
+  triggeredSingle: number[];
+}
+
 export interface ExportedFile {
   fileName: string;
   mimeType: string;

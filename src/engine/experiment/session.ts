@@ -12,7 +12,7 @@
  *   tbar        → τ̂_t = θ_{b+t} − θ_b (eq. 4), with the per-epoch curve
  *   sweep       → θ̂_c(α) = θ_b − α·τ̂_t (eq. 5) over the α grid, α selected, scored on test
  *   disentangle → ξ(α_c, α_t) (eq. 2)
- *   gradientAscent, predictSamples, previewTrigger, exportWeights
+ *   gradientAscent, predictSamples, xiCellSamples, previewTrigger, exportWeights
  *
  * Weights stay here (tensors never cross to the UI). Each stored output carries a stamp of the config
  * parts it was made from (stages.ts); a stage whose input is missing or was made from different parts
@@ -72,6 +72,7 @@ import type {
   TrainProgress,
   TriggerPreview,
   XiCell,
+  XiCellSamples,
   ZeroShotResult,
 } from './results';
 import { BUILTIN_SOURCES, SourceError, type FileSource, type LoadedData, type LoadedModel, type SourceRegistry, type UserFile } from './sources';
@@ -518,45 +519,68 @@ export class ExperimentSession {
 
   /** ξ(α_c, α_t) of eq. 2 on [−range, range]², coarse to fine, one partial per cell. */
   disentangle(config: ExperimentConfig, ctx: StageContext<EvalProgress, XiCell> = {}): Promise<DisentangleResult> {
-    return this.exclusive(ctx.signal, async () => {
-      const { model, data } = await this.ready(config, 'disentangle', ctx);
-      const backdoor = this.requireBackdoor(config, 'the disentanglement error');
-      const tv = this.requireTriggerVector(config, 'the disentanglement error');
-      requireFresh('sweep', this.sweepState?.stamp, config, 'the disentanglement error (α* = smallest α with ASR = 0)');
-      const star = alphaStar(this.sweepState!.result.points);
-      const m = model.loaded.model;
-      const d = config.disentangle;
-      const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
-      try {
-        return await this.withTrigger(config, async (trigger) => {
-          const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(INPUT_CACHE_BYTES) }; // every cell runs the same images
-          // The same images clean then triggered, in one pass per model: on a GPU one batch of 512, where
-          // two forwards of 200 padded to 512 each cost the same per-kernel time.
-          const images = headOf(data.splits.val, d.samples);
-          const n = images.rows.length;
-          const both = doubled(images);
-          const secondHalf = Uint8Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
-          const grid = await runDisentanglement({
-            range: d.range,
-            levels: d.levels,
-            signal: ctx.signal,
-            onCell: (c) => ctx.partial?.(c),
-            onProgress: ctx.progress,
-            predict: async (alphaC, alphaT) => {
-              loadArithmetic(m, model.thetaPre, [
-                [tauC, alphaC],
-                [tauT, alphaT],
-              ]);
-              const p = await predictSplit(ev, both, secondHalf);
-              return { clean: p.subarray(0, n), triggered: p.subarray(n) };
-            },
-          }).finally(() => ev.inputs.dispose());
-          return { alphaStar: star.alpha, alphaStarExact: star.exact, range: d.range, size: grid.size, cells: grid.cells };
-        });
-      } finally {
-        tauC.dispose();
-        tauT.dispose();
+    return this.exclusive(ctx.signal, () =>
+      this.withDecomposition(config, 'the disentanglement error', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images }) => {
+        const d = config.disentangle;
+        const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(INPUT_CACHE_BYTES) }; // every cell runs the same images
+        // The same images clean then triggered, in one pass per model: on a GPU one batch of 512, where
+        // two forwards of 200 padded to 512 each cost the same per-kernel time.
+        const n = images.rows.length;
+        const both = doubled(images);
+        const secondHalf = Uint8Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
+        const grid = await runDisentanglement({
+          range: d.range,
+          levels: d.levels,
+          signal: ctx.signal,
+          onCell: (c) => ctx.partial?.(c),
+          onProgress: ctx.progress,
+          predict: async (alphaC, alphaT) => {
+            loadArithmetic(m, thetaPre, [
+              [tauC, alphaC],
+              [tauT, alphaT],
+            ]);
+            const p = await predictSplit(ev, both, secondHalf);
+            return { clean: p.subarray(0, n), triggered: p.subarray(n) };
+          },
+        }).finally(() => ev.inputs.dispose());
+        return { alphaStar: star.alpha, alphaStarExact: star.exact, range: d.range, size: grid.size, cells: grid.cells };
+      }),
+    );
+  }
+
+  /**
+   * One ξ cell image by image (the heatmap's cell inspector): on the first `count` of ξ's images, the
+   * merged model θ_pre + α_c τ̂_c + α_t τ_t and the single-task model of each image set.
+   */
+  xiCellSamples(config: ExperimentConfig, alphaC: number, alphaT: number, count: number, ctx: StageContext<never> = {}): Promise<XiCellSamples> {
+    return this.exclusive(ctx.signal, () => {
+      for (const [name, v] of [['α_c', alphaC], ['α_t', alphaT]] as const) {
+        if (!Number.isFinite(v)) throw new ExperimentConfigError([{ path: name, code: 'out-of-range', message: `${name} must be a finite number, got ${v}` }]);
       }
+      if (!Number.isInteger(count) || count < 1) throw new ExperimentConfigError([{ path: 'count', code: 'out-of-range', message: `count must be a positive integer, got ${count}` }]);
+      return this.withDecomposition(config, 'inspecting a ξ cell', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images: all }) => {
+        const images = headOf(all, count);
+        const S = m.config.vision_config.image_size;
+        const ev = this.evalCtx(trigger, ctx.signal);
+        const predict = async (ac: number, at: number, rows: 'none' | 'all') => {
+          loadArithmetic(m, thetaPre, [
+            [tauC, ac],
+            [tauT, at],
+          ]);
+          return Array.from(await predictSplit(ev, images, rows));
+        };
+        return {
+          alphaC,
+          alphaT,
+          alphaStar: star.alpha,
+          clean: await this.strip(images, { imageSize: S, rows: 'none' }),
+          triggered: await this.strip(images, { imageSize: S, trigger, rows: 'all' }),
+          cleanMerged: await predict(alphaC, alphaT, 'none'),
+          triggeredMerged: await predict(alphaC, alphaT, 'all'),
+          cleanSingle: await predict(alphaC, 0, 'none'),
+          triggeredSingle: await predict(0, alphaT, 'all'),
+        };
+      });
     });
   }
 
@@ -807,6 +831,31 @@ export class ExperimentSession {
   private requireTriggerVector(config: ExperimentConfig, needer: string): TriggerVectorState {
     requireFresh('tbar', this.triggerVector?.stamp, config, needer);
     return this.triggerVector!;
+  }
+
+  /**
+   * What ξ is measured on (§5.1): α* from the fresh sweep, τ̂_c = τ_b − α*·τ̂_t and τ_t = α*·τ̂_t
+   * (disposed after fn), the trigger, and ξ's images: the first `disentangle.samples` validation images.
+   */
+  private async withDecomposition<T>(
+    config: ExperimentConfig,
+    needer: string,
+    ctx: { signal?: AbortSignal },
+    fn: (d: { m: ClipModel; thetaPre: WeightMap; star: { alpha: number; exact: boolean }; tauC: TaskVector; tauT: TaskVector; trigger: Trigger; images: ImageSplit }) => Promise<T>,
+  ): Promise<T> {
+    const { model, data } = await this.ready(config, needer, ctx);
+    const backdoor = this.requireBackdoor(config, needer);
+    const tv = this.requireTriggerVector(config, needer);
+    requireFresh('sweep', this.sweepState?.stamp, config, `${needer} (α* = smallest α with ASR = 0)`);
+    const star = alphaStar(this.sweepState!.result.points);
+    const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
+    try {
+      const images = headOf(data.splits.val, config.disentangle.samples);
+      return await this.withTrigger(config, (trigger) => fn({ m: model.loaded.model, thetaPre: model.thetaPre, star, tauC, tauT, trigger, images }));
+    } finally {
+      tauC.dispose();
+      tauT.dispose();
+    }
   }
 
   private async withTrigger<T>(config: ExperimentConfig, fn: (t: Trigger) => Promise<T>): Promise<T> {
