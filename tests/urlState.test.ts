@@ -12,6 +12,7 @@ const state = (config: ExperimentConfig, extra: Partial<UrlState> = {}): UrlStat
   alpha: null,
   cleanBaseline: false,
   xiTerm: 'xi',
+  xiCell: null,
   ...extra,
 });
 
@@ -134,6 +135,18 @@ describe('URL state', () => {
     const bad = await decodeUrlState('xi=both&v=2');
     expect(bad.state.xiTerm).toBe('xi');
     expect(bad.problems).toEqual(['xi=both is not clean or triggered']);
+  });
+
+  it('keeps the inspected ξ cell (cell=α_c,α_t); a bad one is named and dropped', async () => {
+    const xiCell = { alphaC: -0.25, alphaT: 1.5 };
+    const { enc, dec } = await roundTrip(state(defaultExperimentConfig(), { xiCell, xiTerm: 'clean' }));
+    expect(enc.search).toBe('xi=clean&cell=-0.25%2C1.5');
+    expect(dec).toEqual({ state: state(defaultExperimentConfig(), { xiCell, xiTerm: 'clean' }), problems: [] });
+    for (const v of ['1', '1,2,3', 'a,1', ',1', '1,200']) {
+      const bad = await decodeUrlState(`cell=${encodeURIComponent(v)}`);
+      expect(bad.state.xiCell).toBeNull();
+      expect(bad.problems).toEqual([`cell=${v} is not two numbers α_c,α_t (−100–100)`]);
+    }
   });
 
   it('passes backend and mock through and drops unknown parameters', async () => {

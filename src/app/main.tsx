@@ -41,7 +41,7 @@ useLab.setState({ ...state, scrubAlpha: state.alpha, urlProblems: problems });
 syncUrl({
   read: () => {
     const s = useLab.getState();
-    return { config: s.config, presenter: s.presenter, alpha: s.scrubAlpha, cleanBaseline: s.cleanBaseline, xiTerm: s.xiTerm };
+    return { config: s.config, presenter: s.presenter, alpha: s.scrubAlpha, cleanBaseline: s.cleanBaseline, xiTerm: s.xiTerm, xiCell: s.xiCell };
   },
   subscribe: (l) => useLab.subscribe(l),
   onEncoded: (e) => useLab.setState({ urlOmitted: e.omitted }),

@@ -12,6 +12,7 @@
  *   clean    1 = also train the clean baseline     c       the rest: 'z' + base64url(deflate-raw(JSON))
  *   xi       the ξ map's term: clean | triggered (absent: their sum, ξ itself)
  *                                                          or 'j' + base64url(JSON) (no CompressionStream)
+ *   cell     α_c,α_t: the ξ cell whose images the inspector shows
  *
  *   v        the link format (LINK_VERSION), written whenever the link names an experiment (seed … c)
  *
@@ -37,6 +38,14 @@ export interface UrlState {
   cleanBaseline: boolean;
   /** What the ξ map shows: ξ of eq. 2, or one of its two terms (an XiCell field). */
   xiTerm: XiTerm;
+  /** The ξ cell whose images the inspector shows (null = none). */
+  xiCell: XiCellRef | null;
+}
+
+/** A cell of the ξ map by its coefficients. */
+export interface XiCellRef {
+  alphaC: number;
+  alphaT: number;
 }
 
 /** ξ = clean + triggered (eq. 2): the map can show the sum or either term on its own. */
@@ -51,7 +60,7 @@ export interface DecodedUrl {
 /** Parameters that belong to the environment and pass through unchanged. */
 export const PASSTHROUGH = ['backend', 'hub', 'gpuMemoryGB', 'mock', 'mockFail', 'mockSpeed'] as const;
 
-/** The parameters that set the experiment (the rest set the environment or the view: present, alpha, xi, clean). */
+/** The parameters that set the experiment (the rest set the environment or the view: present, alpha, xi, cell, clean). */
 const EXPERIMENT_PARAMS = ['seed', 'model', 'data', 'trigger', 'target', 'poison', 'c'];
 
 /**
@@ -74,7 +83,7 @@ export function linkDefaults(version: number): ExperimentConfig {
 export const MAX_BLOB_CHARS = 6000;
 
 export function defaultUrlState(): UrlState {
-  return { config: defaultExperimentConfig(), presenter: false, alpha: null, cleanBaseline: false, xiTerm: 'xi' };
+  return { config: defaultExperimentConfig(), presenter: false, alpha: null, cleanBaseline: false, xiTerm: 'xi', xiCell: null };
 }
 
 // ---- base64url and deflate
@@ -203,6 +212,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
   if (state.presenter) q.set('present', '1');
   if (state.cleanBaseline) q.set('clean', '1');
   if (state.xiTerm !== 'xi') q.set('xi', state.xiTerm);
+  if (state.xiCell) q.set('cell', `${num(state.xiCell.alphaC)},${num(state.xiCell.alphaT)}`);
 
   // What the common fields cannot say goes in the blob. The trigger seed defaults to the master seed.
   // It is a diff against exactly what decodeUrlState rebuilds from the parameters above.
@@ -347,8 +357,19 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
     problems.push(`xi=${s} is not clean or triggered`);
     return 'xi';
   };
+  const xiCellParam = (): XiCellRef | null => {
+    const s = q.get('cell');
+    if (s === null) return null;
+    const parts = s.split(',');
+    const [alphaC, alphaT] = parts.map((x) => (x.trim() === '' ? NaN : Number(x)));
+    if (parts.length !== 2 || ![alphaC, alphaT].every((v) => Number.isFinite(v) && Math.abs(v) <= 100)) {
+      problems.push(`cell=${s} is not two numbers α_c,α_t (−100–100)`);
+      return null;
+    }
+    return { alphaC, alphaT };
+  };
   return {
-    state: { config: checked.config, presenter: flag('present'), alpha, cleanBaseline: flag('clean'), xiTerm: xiTermParam() },
+    state: { config: checked.config, presenter: flag('present'), alpha, cleanBaseline: flag('clean'), xiTerm: xiTermParam(), xiCell: xiCellParam() },
     problems,
   };
 }
