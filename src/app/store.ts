@@ -17,6 +17,7 @@ import type {
   TrainProgress,
   TriggerPreview,
   XiCell,
+  XiCellSamples,
 } from '../engine/experiment/results';
 import type { SelfTestResult } from '../engine/selfTest';
 import type { TriggerConfig, TriggerKind } from '../engine/triggers/types';
@@ -27,7 +28,7 @@ import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, MICRO_DECREE } from './defaults';
-import type { XiTerm } from './urlState';
+import type { XiCellRef, XiTerm } from './urlState';
 import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
 import { gpuMemoryBytes } from './env';
 import { toUserError, type UserError } from './errors';
@@ -97,6 +98,8 @@ export interface LabState {
   cleanBaseline: boolean;
   /** What the ξ map shows (ξ or one of its terms). */
   xiTerm: XiTerm;
+  /** The ξ cell whose images the inspector shows. */
+  xiCell: XiCellRef | null;
   urlProblems: string[];
   urlOmitted: string[];
 
@@ -116,6 +119,7 @@ export interface LabState {
   live: Partial<Record<TrainStage, TrainProgress>>;
   preview: Async<TriggerPreview>;
   predictions: Async<SamplePredictions>;
+  xiSamples: Async<XiCellSamples>;
   exporting: string | null;
   exportError: UserError | null;
   /** What the lab keeps in the browser's Cache API (Hub downloads, zero-shot heads). */
@@ -143,6 +147,8 @@ export interface LabState {
   setPresenter(on: boolean): void;
   setXiTerm(term: XiTerm): void;
   setScrubAlpha(alpha: number | null): void;
+  /** Show a ξ cell's images (merged vs single-task predictions), or close the inspector (null). */
+  inspectXiCell(cell: XiCellRef | null): void;
   setCleanBaseline(on: boolean): void;
   dismissUrlProblems(): void;
   dismissEngineNotice(): void;
@@ -175,8 +181,9 @@ let mockOptions: MockOptions | null = null;
 let generation = 0;
 let chainJob: JobHandle<JobName> | null = null;
 let chainCancelled = false;
-/** The one preview / predictions job in flight (a newer request cancels the older). */
-const sideJobs: { preview?: JobHandle<'previewTrigger'> | null; predictions?: JobHandle<'predictSamples'> | null } = {};
+/** Side jobs (not stages) and the state key each fills: one job each in flight, a newer request cancels the older. */
+type SideKey = 'preview' | 'predictions' | 'xiSamples';
+const sideJobs: Partial<Record<SideKey, JobHandle<JobName> | null>> = {};
 
 /** The engine worker's client (created by `start`). */
 export function engineClient(): WorkerClient {
@@ -299,10 +306,10 @@ let restarting = false;
 // ---- preview and predictions: debounced, the previous request cancelled
 
 /** Start a side job (not a stage) into state[key], cancelling the previous one; errors stay in key. */
-function sideJob<K extends 'previewTrigger' | 'predictSamples'>(key: 'preview' | 'predictions', what: string, start: () => JobHandle<K>) {
+function sideJob<K extends JobName>(key: SideKey, what: string, start: () => JobHandle<K>) {
   sideJobs[key]?.cancel();
-  const job = start();
-  (sideJobs as Record<string, JobHandle<JobName> | null | undefined>)[key] = job;
+  const job = start() as JobHandle<JobName>;
+  sideJobs[key] = job;
   set((st) => ({ [key]: { ...st[key], status: 'running', error: null } }));
   job.result.then(
     (data) => sideJobs[key] === job && set({ [key]: { status: 'done', data, error: null } }),
@@ -328,6 +335,17 @@ const schedulePredictions = debounce(() => {
   const alpha = s.scrubAlpha ?? s.current.sweep!.alpha;
   sideJob('predictions', 'The predictions', () => client!.start('predictSamples', { config: s.config, alpha, count: 8 }));
 }, 150);
+
+/** The ξ cell inspector needs τ̂_t and the sweep (α*) in the worker, and a ξ map of these settings. */
+export const xiCellAvailable = (s: LabState) =>
+  stageReady(s, 'tbar') && stageReady(s, 'sweep') && s.stages.disentangle.status === 'done' && s.stages.disentangle.key === stageKey('disentangle', s.config, s);
+
+const scheduleXiSamples = debounce(() => {
+  const s = get();
+  if (!client || !s.xiCell || !xiCellAvailable(s)) return;
+  const { alphaC, alphaT } = s.xiCell;
+  sideJob('xiSamples', 'The ξ cell’s images', () => client!.start('xiCellSamples', { config: s.config, alphaC, alphaT, count: 8 }));
+}, 100);
 
 // ---- running stages
 
@@ -451,8 +469,12 @@ async function runOne(id: StageId, config: ExperimentConfig, cleanBaseline: bool
       void get().refreshCache();
     }
     if (id === 'sweep') {
-      set({ predictions: asyncIdle() });
+      set({ predictions: asyncIdle(), xiSamples: asyncIdle() });
       schedulePredictions();
+    }
+    if (id === 'disentangle') {
+      set({ xiSamples: asyncIdle() });
+      scheduleXiSamples();
     }
   } catch (e) {
     batch.flushNow();
@@ -534,6 +556,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   scrubAlpha: null,
   cleanBaseline: false,
   xiTerm: 'xi',
+  xiCell: null,
   urlProblems: [],
   urlOmitted: [],
 
@@ -547,6 +570,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   live: {},
   preview: asyncIdle(),
   predictions: asyncIdle(),
+  xiSamples: asyncIdle(),
   exporting: null,
   exportError: null,
   cache: asyncIdle(),
@@ -580,7 +604,7 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   async restartEngine(notice) {
     chainJob?.cancel();
-    sideJobs.preview = sideJobs.predictions = null;
+    sideJobs.preview = sideJobs.predictions = sideJobs.xiSamples = null;
     set((s) => ({
       engineNotice: notice ?? null,
       stages: allStages((id) => {
@@ -592,6 +616,7 @@ export const useLab = create<LabState>((_set, _get) => ({
       busy: false,
       preview: { ...s.preview, status: s.preview.data ? 'done' : 'idle' },
       predictions: { ...s.predictions, status: s.predictions.data ? 'done' : 'idle' },
+      xiSamples: { ...s.xiSamples, status: s.xiSamples.data ? 'done' : 'idle' },
     }));
     await get().start(get().requested, mockOptions);
   },
@@ -675,6 +700,13 @@ export const useLab = create<LabState>((_set, _get) => ({
     schedulePredictions();
   },
 
+  inspectXiCell(cell) {
+    if (!cell) sideJobs.xiSamples?.cancel();
+    // The previous cell's images stay up (dimmed) until the new ones arrive.
+    set((s) => ({ xiCell: cell, xiSamples: cell ? s.xiSamples : asyncIdle() }));
+    scheduleXiSamples();
+  },
+
   setCleanBaseline(on) {
     set({ cleanBaseline: on });
   },
@@ -728,9 +760,11 @@ export const useLab = create<LabState>((_set, _get) => ({
       config: run.config,
       cleanBaseline: run.cleanBaseline,
       scrubAlpha: null,
+      xiCell: null,
       current: run,
       stages: stagesFromRun(run, st.stages),
       predictions: asyncIdle(),
+      xiSamples: asyncIdle(),
     }));
     const auto = autoLoadable(run.config);
     if (reload && auto.length && get().status === 'ready') void runChain(auto, []);
