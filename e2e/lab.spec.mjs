@@ -148,6 +148,28 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   await xi.hover({ position: { x: box.width * 0.48, y: box.height * 0.45 } });
   await page.getByTestId('xi-tooltip').waitFor();
   assert.match(await page.getByTestId('xi-tooltip').textContent(), /ξ = \d\.\d{3}.*clean .*triggered/s);
+  // Click a cell: the inspector shows eq. 2 image by image (merged vs single-task predictions), the link keeps the cell.
+  await xi.click({ position: { x: box.width * 0.6, y: box.height * 0.3 } });
+  const pinned = await lab(page, () => globalThis.__tbarLab.useLab.getState().xiCell);
+  assert.ok(pinned, 'clicking a cell pins it');
+  await page.getByTestId('xi-pinned').waitFor();
+  const inspected = () => page.waitForFunction(() => {
+    const s = globalThis.__tbarLab.useLab.getState();
+    return s.xiSamples.status === 'done' && s.xiSamples.data?.alphaC === s.xiCell?.alphaC && s.xiSamples.data?.alphaT === s.xiCell?.alphaT;
+  }, null, { timeout: 60_000 });
+  await inspected();
+  for (const kind of ['clean', 'triggered']) {
+    const row = page.getByTestId(`xi-row-${kind}`);
+    assert.equal(await row.locator('figure').count(), 8, `${kind}: 8 images`);
+    assert.equal(+(await row.getAttribute('data-changed')), await row.locator('figure[data-same=false]').count(), `${kind}: the images marked as changed are the count`);
+  }
+  assert.match(await page.getByTestId('xi-inspector-xi').textContent(), /ξ = \d\.\d{3} = clean .* \+ triggered/);
+  await page.waitForFunction(() => new URLSearchParams(location.search).has('cell'));
+  // The arrow keys walk the grid: up is a larger α_t.
+  await xi.press('ArrowUp');
+  await page.waitForFunction((p) => globalThis.__tbarLab.useLab.getState().xiCell?.alphaT > p.alphaT, pinned);
+  await inspected();
+  if (shots) await page.getByTestId('xi-inspector').screenshot({ path: path.join(SHOTS, 'lab--xi-cell.png') });
   if (shots) for (const p of PANELS) await shotPanel(page, p);
   await screenshot(shots ? 'full-flow' : 'full-flow-mock');
 
@@ -200,6 +222,11 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.equal(+(await attr(page, 'xi-heatmap', 'data-cells')), finest * finest, 'heatmap restored');
   assert.equal(await attr(page, 'xi-heatmap', 'data-term'), 'triggered', 'the map still shows the term the link names');
   await page.getByTestId('xi-term-xi').click();
+  // The link's cell is pinned again; its images need τ̂_t, which the reload dropped: the inspector says so.
+  await page.getByTestId('xi-pinned').waitFor();
+  assert.match(await page.getByTestId('xi-inspector-unavailable').textContent(), /run Unlearn again/);
+  await page.getByRole('button', { name: 'Close the cell’s images' }).click();
+  await page.waitForFunction(() => !new URLSearchParams(location.search).has('cell'));
   assert.equal(+(await attr(page, 'ga-chart', 'data-ga-points')), state.config.ga.epochs, 'GA restored');
   assert.equal(await page.getByTestId('export-cleaned').isDisabled(), true, 'weights are gone after a reload');
   await screenshot(shots ? 'after-reload' : 'after-reload-mock');

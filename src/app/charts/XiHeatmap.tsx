@@ -2,7 +2,7 @@ import { memo, useMemo, useRef, useState } from 'react';
 import type { XiCell } from '../../engine/experiment/results';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtAlpha, pct } from '../format';
-import { useLab } from '../store';
+import { useLab, xiCellAvailable } from '../store';
 import type { XiTerm } from '../urlState';
 import { C, xiColour } from './colours';
 
@@ -81,9 +81,10 @@ const Cells = memo(function Cells({ cells, g, term }: { cells: XiCell[]; g: Geom
  * paper's Figure 2.
  */
 export function XiHeatmap() {
-  const { cells, range, levels, alphaStar, selected, term } = useLab(
+  const { cells, range, levels, alphaStar, selected, term, pinned } = useLab(
     useShallow((s) => ({
       term: s.xiTerm,
+      pinned: s.xiCell,
       cells: s.current.xiCells,
       range: s.current.disentangle?.range ?? s.current.config.disentangle.range,
       levels: s.current.config.disentangle.levels,
@@ -96,6 +97,8 @@ export function XiHeatmap() {
   const unique = useMemo(() => new Set(cells.map((c) => `${c.alphaC},${c.alphaT}`)).size, [cells]);
   const [hover, setHover] = useState<{ cell: XiCell; x: number; y: number } | null>(null);
   const setTerm = useLab((s) => s.setXiTerm);
+  const inspect = useLab((s) => s.inspectXiCell);
+  const inspectable = useLab(xiCellAvailable);
   const shown = TERMS.find((t) => t.term === term) ?? TERMS[0];
   const svgRef = useRef<SVGSVGElement>(null);
 
@@ -110,17 +113,36 @@ export function XiHeatmap() {
     return out;
   }, [g.range]);
 
-  const onMove = (e: React.MouseEvent<SVGSVGElement>) => {
+  /** The cell under the pointer, and where the pointer is in the wrapper (px). */
+  const pointed = (e: React.MouseEvent<SVGSVGElement>) => {
     const svg = svgRef.current;
-    if (!svg) return;
+    if (!svg) return null;
     const r = svg.getBoundingClientRect();
     const sx = ((e.clientX - r.left) / r.width) * W;
     const sy = ((e.clientY - r.top) / r.height) * H;
     const ac = (sx - PLOT.left) / k - g.range - g.half;
     const at = g.range + g.half - (sy - PLOT.top) / k;
     const cell = Math.abs(ac) <= g.range + g.half && Math.abs(at) <= g.range + g.half ? cellAt(cells, g, ac, at) : null;
-    setHover(cell ? { cell, x: e.clientX - r.left, y: e.clientY - r.top } : null);
+    return cell ? { cell, x: e.clientX - r.left, y: e.clientY - r.top } : null;
   };
+  const onMove = (e: React.MouseEvent<SVGSVGElement>) => setHover(pointed(e));
+  const onClick = (e: React.MouseEvent<SVGSVGElement>) => {
+    const p = pointed(e);
+    if (p) inspect({ alphaC: p.cell.alphaC, alphaT: p.cell.alphaT });
+  };
+  /** Arrow keys move the inspected cell over the finest grid (Escape closes the inspector). */
+  const onKey = (e: React.KeyboardEvent<SVGSVGElement>) => {
+    if (e.key === 'Escape' && pinned) return inspect(null);
+    const move = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[e.key];
+    if (!move || cells.length === 0) return;
+    e.preventDefault();
+    const step = 2 * g.half;
+    const from = pinned ?? { alphaC: 0, alphaT: 0 };
+    const clamp = (v: number) => Math.max(-g.range, Math.min(g.range, +v.toFixed(6)));
+    const cell = cellAt(cells, g, clamp(from.alphaC + move[0] * step), clamp(from.alphaT + move[1] * step));
+    if (cell) inspect({ alphaC: cell.alphaC, alphaT: cell.alphaT });
+  };
+  const pinnedCell = pinned && cells.length ? cellAt(cells, g, pinned.alphaC, pinned.alphaT) : null;
 
   const markers = [
     { ac: 0, at: 0, label: 'θ_pre' },
@@ -137,8 +159,9 @@ export function XiHeatmap() {
           </button>
         ))}
       </div>
-      <svg ref={svgRef} viewBox={`0 0 ${W} ${H}`} className="xi-svg" role="img"
-        aria-label="Heatmap of the disentanglement error ξ over α_c and α_t" onMouseMove={onMove} onMouseLeave={() => setHover(null)}>
+      <svg ref={svgRef} viewBox={`0 0 ${W} ${H}`} className={`xi-svg${cells.length ? ' is-clickable' : ''}`} role="img" tabIndex={cells.length ? 0 : -1}
+        aria-label="Heatmap of the disentanglement error ξ over α_c and α_t; click a cell, or use the arrow keys, to see its images"
+        onMouseMove={onMove} onMouseLeave={() => setHover(null)} onClick={onClick} onKeyDown={onKey} data-testid="xi-svg">
         <defs>
           <clipPath id="xi-clip">
             <rect x={PLOT.left} y={PLOT.top} width={PLOT.size} height={PLOT.size} />
@@ -177,6 +200,13 @@ export function XiHeatmap() {
             <text x={px(m.ac) + 7} y={py(m.at) - 6} fontSize={12} fill={C.ink} stroke="#fff" strokeWidth={3} paintOrder="stroke">{m.label}</text>
           </g>
         ))}
+        {pinnedCell && (() => {
+          const d = spacing(g, pinnedCell.level);
+          return (
+            <rect x={px(pinnedCell.alphaC - d / 2)} y={py(pinnedCell.alphaT + d / 2)} width={d * k} height={d * k} fill="none"
+              stroke={C.ink} strokeWidth={2.5} pointerEvents="none" data-testid="xi-pinned" />
+          );
+        })()}
         <rect x={LEGEND.left} y={PLOT.top} width={LEGEND.width} height={PLOT.size} fill="url(#xi-legend)" stroke={C.muted} strokeWidth={0.5} />
         {[0, 0.5, 1, 1.5, 2].map((v) => (
           <text key={v} x={LEGEND.left + LEGEND.width + 5} y={PLOT.top + PLOT.size - (v / 2) * PLOT.size + 4} fontSize={11} fill={C.muted}>
@@ -196,7 +226,7 @@ export function XiHeatmap() {
           <div className="muted">
             clean {pct(hover.cell.clean)} + triggered {pct(hover.cell.triggered)} disagree
           </div>
-          <div className="muted">{gridSize(g, hover.cell.level)}×{gridSize(g, hover.cell.level)} grid</div>
+          <div className="muted">{gridSize(g, hover.cell.level)}×{gridSize(g, hover.cell.level)} grid{inspectable ? ' · click for its images' : ''}</div>
         </div>
       )}
       {shown.explain && <p className="xi-caption" data-testid="xi-term-explain">{shown.explain}</p>}

@@ -11,6 +11,7 @@ import { Panel } from '../ui/Panel';
 import { RunsTable } from './RunsTable';
 import { StageButtons } from './StageButtons';
 import { StageLine } from './StageLine';
+import { XiCellInspector } from './XiCellInspector';
 
 function BeforeAfter() {
   const { sweep, zs, runConfig } = useLab(useShallow((s) => ({ sweep: s.current.sweep, zs: s.current.zeroShot, runConfig: s.current.config })));
@@ -103,6 +104,7 @@ export function ResultsPanel() {
             backdoored update τ_b = θ_b − θ_pre: the clean task.
             A large bright region means the clean and trigger directions do not interfere — which is why negating τ̂_t removes the backdoor and keeps the task.
           </p>
+          <XiCellInspector />
           <div className="analysis-foot">
             <StageLine stage="disentangle" />
             <Settings summary={`${levels.join(' → ')} grid · ${samples} images per cell`}>
