@@ -42,9 +42,9 @@ describe('ξ cell inspector (micro CLIP, SIG)', () => {
     const n = c.disentangle.samples;
     const nonZero = { clean: 0, triggered: 0 };
     for (const cell of d.cells) {
-      const x = await s.xiCellSamples(c, cell.alphaC, cell.alphaT, n);
+      const x = await s.xiCellSamples(c, cell.alphaC, cell.alphaT, 4);
       expect([x.alphaC, x.alphaT, x.alphaStar]).toEqual([cell.alphaC, cell.alphaT, d.alphaStar]);
-      expect([x.cleanMerged.length, x.cleanSingle.length, x.triggeredMerged.length, x.triggeredSingle.length, x.clean.count]).toEqual([n, n, n, n, n]);
+      expect([x.cleanMerged.length, x.cleanSingle.length, x.triggeredMerged.length, x.triggeredSingle.length]).toEqual([n, n, n, n]);
       expect(disagreement(x.cleanSingle, x.cleanMerged)).toBe(cell.clean);
       expect(disagreement(x.triggeredSingle, x.triggeredMerged)).toBe(cell.triggered);
       if (cell.clean > 0) nonZero.clean++;
@@ -56,18 +56,28 @@ describe('ξ cell inspector (micro CLIP, SIG)', () => {
     expect(nonZero.triggered).toBeGreaterThanOrEqual(10);
   });
 
-  it('at α_t = 0 the merged model is the clean-task model; fewer images are a prefix; nothing leaks', async () => {
-    const n = c.disentangle.samples;
-    const full = await s.xiCellSamples(c, 1.5, 0, n);
-    expect(full.cleanMerged).toEqual(full.cleanSingle);
+  it('shows the images where the models differ first; at α_t = 0 the merged model is the clean-task model; nothing leaks', async () => {
+    const cell = d.cells.filter((x) => x.triggered > 0).sort((a, b) => a.triggered - b.triggered)[0];
+    const k = Math.round(cell.triggered * c.disentangle.samples) + 3; // 3 more shown images than change
     const before = tf.memory().numTensors;
-    const few = await s.xiCellSamples(c, 1.5, 0, 6);
+    const x = await s.xiCellSamples(c, cell.alphaC, cell.alphaT, k);
     expect(tf.memory().numTensors).toBe(before);
-    expect(few.triggeredMerged).toEqual(full.triggeredMerged.slice(0, 6));
-    expect(few.triggered.labels).toEqual(full.triggered.labels.slice(0, 6));
-    expect(few.triggered.pixels).not.toEqual(few.clean.pixels); // the strip shows the trigger
-    // more images than ξ has: ξ's images only
-    expect((await s.xiCellSamples(c, 1.5, 0, 10 * n)).clean.count).toBe(n);
+    const differ = x.triggeredMerged.map((p, i) => (p !== x.triggeredSingle[i] ? i : -1)).filter((i) => i >= 0);
+    expect(differ.length).toBe(k - 3);
+    const agree = x.triggeredMerged.map((_, i) => i).filter((i) => !differ.includes(i));
+    expect(x.triggeredShown).toEqual([...differ, ...agree].slice(0, k));
+    expect(x.triggered.count).toBe(k);
+    // The strip holds the shown images, triggered as ξ triggers them.
+    const all = await s.xiCellSamples(c, cell.alphaC, cell.alphaT, c.disentangle.samples);
+    const px = 32 * 32 * 3;
+    x.triggeredShown.forEach((j, k) => {
+      expect(x.triggered.labels[k]).toBe(all.triggered.labels[all.triggeredShown.indexOf(j)]);
+      expect(x.triggered.pixels.subarray(k * px, (k + 1) * px)).toEqual(all.triggered.pixels.subarray(all.triggeredShown.indexOf(j) * px, (all.triggeredShown.indexOf(j) + 1) * px));
+    });
+    expect(x.triggered.pixels).not.toEqual(x.clean.pixels);
+    const t0 = await s.xiCellSamples(c, 1.5, 0, 6);
+    expect(t0.cleanMerged).toEqual(t0.cleanSingle);
+    expect(t0.cleanShown).toEqual([0, 1, 2, 3, 4, 5]); // nothing differs: the first images in order
   });
 
   it('rejects a non-finite α or a bad count with a typed error', async () => {

@@ -134,6 +134,14 @@ function strip(seed: number, start: number, count: number): ImageStrip {
   return { size: S, count, pixels, labels };
 }
 
+/** The images at `indices` of a strip, in that order. */
+function pickImages(images: ImageStrip, indices: number[]): ImageStrip {
+  const n = S * S * 3;
+  const pixels = new Uint8Array(indices.length * n);
+  indices.forEach((i, k) => pixels.set(images.pixels.subarray(i * n, (i + 1) * n), k * n));
+  return { size: S, count: indices.length, pixels, labels: indices.map((i) => images.labels[i]) };
+}
+
 // ---- triggers on uint8 images (the real kinds, simplified)
 
 /** base64 of bytes (the inverse of decode). */
@@ -594,25 +602,36 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       if (session.alphaStar === undefined) throw new MockError('stale-stage', "'xiCellSamples' needs the α sweep first");
       await wait(ctx, 80);
       await maybeFail('xiCellSamples');
-      const clean = strip(config.seed + 4, 0, count);
-      const triggered = applyTrigger(config.trigger, clean);
+      const n = config.disentangle.samples;
+      const all = strip(config.seed + 4, 0, n);
       const x = xiAt(alphaC, alphaT);
       const target = config.attack.target;
       const other = (l: number) => (l + 1) % MOCK_CLASSES.length;
-      // The single-task models are right; the merged one differs on the cell's share of the images.
-      const cleanSingle = clean.labels.slice();
-      const triggeredSingle = triggered.labels.map((l) => (alphaT >= 0.5 ? target : l));
-      const flip = (preds: number[], share: number) => preds.map((p, i) => (i < Math.round(share * count) ? other(p) : p));
+      // The single-task models are right; the merged one differs on the cell's share of the images (every k-th).
+      const cleanSingle = all.labels.slice();
+      const triggeredSingle = all.labels.map((l) => (alphaT >= 0.5 ? target : l));
+      const flip = (preds: number[], share: number) => {
+        const k = Math.round(share * n);
+        return preds.map((p, i) => (k > 0 && i % Math.floor(n / k) === 0 && i / Math.floor(n / k) < k ? other(p) : p));
+      };
+      const cleanMerged = flip(cleanSingle, x.clean);
+      const triggeredMerged = flip(triggeredSingle, x.triggered);
+      const idx = cleanSingle.map((_, i) => i);
+      const shown = (a: number[], b: number[]) => [...idx.filter((i) => a[i] !== b[i]), ...idx.filter((i) => a[i] === b[i])].slice(0, count);
+      const cleanShown = shown(cleanMerged, cleanSingle);
+      const triggeredShown = shown(triggeredMerged, triggeredSingle);
       return {
         alphaC,
         alphaT,
         alphaStar: session.alphaStar,
-        clean,
-        triggered,
+        cleanMerged,
         cleanSingle,
+        triggeredMerged,
         triggeredSingle,
-        cleanMerged: flip(cleanSingle, x.clean),
-        triggeredMerged: flip(triggeredSingle, x.triggered),
+        cleanShown,
+        triggeredShown,
+        clean: pickImages(all, cleanShown),
+        triggered: applyTrigger(config.trigger, pickImages(all, triggeredShown)),
       };
     },
 

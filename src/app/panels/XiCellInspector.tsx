@@ -7,30 +7,34 @@ import { useLab, xiCellAvailable } from '../store';
 import { fmtAlpha, pct } from '../format';
 
 const NO_NAMES: string[] = [];
+const changedCount = (a: number[], b: number[]) => a.filter((p, i) => p !== b[i]).length;
 
 /** One image set of eq. 2: what the single-task model predicts, and what the merged model predicts. */
-function TermRow({ title, strip, single, merged, names, kind }: {
+function TermRow({ title, strip, shown, single, merged, names, kind }: {
   title: string;
+  /** The shown images; `shown[k]` is image k's index into the prediction arrays. */
   strip: ImageStrip;
+  shown: number[];
   single: number[];
   merged: number[];
   names: string[];
   kind: 'clean' | 'triggered';
 }) {
   const name = (p: number) => names[p] ?? `class ${p}`;
-  const changed = merged.filter((p, i) => p !== single[i]).length;
+  const changed = changedCount(merged, single);
   return (
-    <div className="pred-row" data-testid={`xi-row-${kind}`} data-changed={changed}>
+    <div className="pred-row" data-testid={`xi-row-${kind}`} data-changed={changed} data-total={merged.length}>
       <div className="pred-row-title">{title}</div>
       <div className="pred-grid">
-        {merged.map((p, i) => {
-          const same = p === single[i];
+        {shown.map((j, i) => {
+          const p = merged[j];
+          const same = p === single[j];
           return (
             <figure key={i} className={`pred ${same ? 'is-ok' : 'is-wrong'}`} data-same={same}>
               <StripImage strip={strip} index={i} display="fill" title={`true class: ${name(strip.labels[i])}`} />
               <figcaption>
                 <span className="pred-name">{name(p)}</span>
-                {same ? <span className="muted small">unchanged</span> : <span className="pred-was">was {name(single[i])}</span>}
+                {same ? <span className="muted small">same</span> : <span className="pred-was">was {name(single[j])}</span>}
               </figcaption>
             </figure>
           );
@@ -46,7 +50,7 @@ function TermRow({ title, strip, single, merged, names, kind }: {
  * the images where they differ are what the cell's terms count.
  */
 export function XiCellInspector() {
-  const { cell, samples, available, names, cells, stale, perCell, tbarDone } = useLab(
+  const { cell, samples, available, names, cells, stale, tbarDone } = useLab(
     useShallow((s) => ({
       cell: s.xiCell,
       samples: s.xiSamples,
@@ -54,7 +58,6 @@ export function XiCellInspector() {
       names: classNames(s) ?? NO_NAMES,
       cells: s.current.xiCells,
       stale: s.stages.disentangle.status !== 'done' || s.stages.disentangle.key !== stageKey('disentangle', s.config, s),
-      perCell: s.current.config.disentangle.samples,
       tbarDone: s.current.tbar !== null,
     })),
   );
@@ -62,8 +65,7 @@ export function XiCellInspector() {
   if (!cell) return null;
   const finest = cells.filter((c) => Math.abs(c.alphaC - cell.alphaC) < 1e-9 && Math.abs(c.alphaT - cell.alphaT) < 1e-9).sort((a, b) => b.level - a.level)[0];
   const d = samples.data;
-  const n = d?.clean.count ?? 0;
-  const changed = (a: number[], b: number[]) => a.filter((p, i) => p !== b[i]).length;
+  const n = d?.cleanMerged.length ?? 0;
   return (
     <div className="xi-inspector" data-testid="xi-inspector" data-alpha-c={cell.alphaC} data-alpha-t={cell.alphaT}>
       <div className="xi-inspector-head">
@@ -95,6 +97,7 @@ export function XiCellInspector() {
             kind="clean"
             title={`Clean images: θ_pre + ${fmtAlpha(d.alphaC)}·τ̂_c, then with ${fmtAlpha(d.alphaT)}·τ_t added`}
             strip={d.clean}
+            shown={d.cleanShown}
             single={d.cleanSingle}
             merged={d.cleanMerged}
             names={names}
@@ -103,15 +106,16 @@ export function XiCellInspector() {
             kind="triggered"
             title={`Triggered images: θ_pre + ${fmtAlpha(d.alphaT)}·τ_t, then with ${fmtAlpha(d.alphaC)}·τ̂_c added`}
             strip={d.triggered}
+            shown={d.triggeredShown}
             single={d.triggeredSingle}
             merged={d.triggeredMerged}
             names={names}
           />
           <p className="pred-legend muted">
             Each image shows what the merged model θ_pre + α_c·τ̂_c + α_t·τ_t predicts; <span className="bad">red</span> where adding the
-            other vector changed the single-task model’s prediction (“was …”). Here {changed(d.cleanMerged, d.cleanSingle)} of {n} clean and{' '}
-            {changed(d.triggeredMerged, d.triggeredSingle)} of {n} triggered images differ: the first {n} of the map’s {perCell} validation
-            images per set, whose shares are the cell’s two terms (eq. 2).
+            other vector changed the single-task model’s prediction (“was …”). Of the map’s {n} validation images,{' '}
+            {changedCount(d.cleanMerged, d.cleanSingle)} clean and {changedCount(d.triggeredMerged, d.triggeredSingle)} triggered ones
+            change: the cell’s two terms (eq. 2). Shown: the images that change first.
           </p>
         </div>
       ) : samples.error ? null : (

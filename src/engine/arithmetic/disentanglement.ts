@@ -75,6 +75,15 @@ export function disagreement(a: ArrayLike<number>, b: ArrayLike<number>): number
   return d / a.length;
 }
 
+/** Up to `count` indices: those where `a` and `b` differ first, then those where they agree, each in order. */
+export function differingFirst(a: ArrayLike<number>, b: ArrayLike<number>, count: number): number[] {
+  if (a.length !== b.length) throw new DisentanglementError(`comparing ${a.length} with ${b.length} predictions`);
+  const differ: number[] = [];
+  const agree: number[] = [];
+  for (let i = 0; i < a.length; i++) (a[i] !== b[i] ? differ : agree).push(i);
+  return [...differ, ...agree].slice(0, Math.max(0, count));
+}
+
 /** Predictions of one model on both task supports. */
 export interface DomainPredictions {
   clean: ArrayLike<number>;

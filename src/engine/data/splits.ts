@@ -195,14 +195,15 @@ export function doubled(split: ImageSplit): ImageSplit {
   return { ...split, rows: twice(split.rows), labels: twice(split.labels), sampleIds: twice(split.sampleIds) };
 }
 
+/** The examples at `indices` (in that order) as a split of its own; sample ids go along, so triggers match. */
+export function pick(split: ImageSplit, indices: ArrayLike<number>): ImageSplit {
+  const at = (a: Int32Array) => Int32Array.from(indices, (i) => a[i]);
+  return { ...split, rows: at(split.rows), labels: at(split.labels), sampleIds: at(split.sampleIds) };
+}
+
 /** The examples of a split whose true class is not `target` (the images ASR is measured on). */
 export function withoutClass(split: ImageSplit, target: number): ImageSplit {
   const keep: number[] = [];
   for (let i = 0; i < split.labels.length; i++) if (split.labels[i] !== target) keep.push(i);
-  return {
-    ...split,
-    rows: Int32Array.from(keep, (i) => split.rows[i]),
-    labels: Int32Array.from(keep, (i) => split.labels[i]),
-    sampleIds: Int32Array.from(keep, (i) => split.sampleIds[i]),
-  };
+  return pick(split, keep);
 }

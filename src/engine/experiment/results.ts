@@ -226,24 +226,27 @@ export interface SamplePredictions {
 }
 
 /**
- * One cell of ξ (eq. 2) image by image, for the heatmap's cell inspector: on the first images of ξ's
- * own evaluation set, the merged model θ_pre + α_c τ̂_c + α_t τ_t against each single-task model on its
- * task's images. The share of images where `cleanMerged` ≠ `cleanSingle` is the cell's clean term over
- * these images, and likewise for the triggered term; with all of ξ's images it is the cell's own term.
+ * One cell of ξ (eq. 2) image by image, for the heatmap's cell inspector: on ξ's own evaluation images
+ * (the first `disentangle.samples` validation images), the merged model θ_pre + α_c τ̂_c + α_t τ_t
+ * against each single-task model on its task's images. The share of images where `cleanMerged` ≠
+ * `cleanSingle` is the cell's clean term, and likewise for the triggered term.
  */
 export interface XiCellSamples {
   alphaC: number;
   alphaT: number;
   /** α* of the decomposition τ_t = α*·τ̂_t, τ̂_c = τ_b − τ_t (as the ξ run that drew the heatmap). */
   alphaStar: number;
-  clean: ImageStrip;
-  triggered: ImageStrip;
-  /** Clean images: the merged model, and θ_pre + α_c τ̂_c. */
+  /** Predictions on all of ξ's images, clean: the merged model, and θ_pre + α_c τ̂_c. */
   cleanMerged: number[];
   cleanSingle: number[];
-  /** Triggered images: the merged model, and θ_pre + α_t τ_t. */
+  /** On the same images triggered: the merged model, and θ_pre + α_t τ_t. */
   triggeredMerged: number[];
   triggeredSingle: number[];
+  /** Which images the strips show (indices into the arrays above): those where the two differ first, then the rest, in order. */
+  cleanShown: number[];
+  triggeredShown: number[];
+  clean: ImageStrip;
+  triggered: ImageStrip;
 }
 
 export interface ExportedFile {

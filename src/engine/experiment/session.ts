@@ -31,7 +31,7 @@ import { buildZeroShotHead } from '../clip/zeroshot';
 import { throwIfAborted } from '../cancel';
 import { range, rawBatch, toBytes, trainingSet, type BatchOptions } from '../data/batches';
 import { poisonTrainingSplit } from '../data/poison';
-import { doubled, headOf, makeSplits, withoutClass, type ExperimentSplits, type ImageSplit } from '../data/splits';
+import { doubled, headOf, makeSplits, pick, withoutClass, type ExperimentSplits, type ImageSplit } from '../data/splits';
 import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
@@ -41,7 +41,7 @@ import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
 import { releaseFreeGpuBuffers } from '../webgpuMemory';
 import { gradientAscent } from '../train/gradientAscent';
-import { alphaStar, decompose, runDisentanglement } from '../arithmetic/disentanglement';
+import { alphaStar, decompose, differingFirst, runDisentanglement } from '../arithmetic/disentanglement';
 import { coarseGrid, removalFigures, runSweep, type ValScores } from '../arithmetic/sweep';
 import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
 import { invertTrigger, type InvertedTrigger } from '../inversion/decree';
@@ -549,8 +549,9 @@ export class ExperimentSession {
   }
 
   /**
-   * One ξ cell image by image (the heatmap's cell inspector): on the first `count` of ξ's images, the
-   * merged model θ_pre + α_c τ̂_c + α_t τ_t and the single-task model of each image set.
+   * One ξ cell image by image (the heatmap's cell inspector): the merged model θ_pre + α_c τ̂_c + α_t τ_t
+   * and the single-task model of each image set, on all of ξ's images; strips of `count` of them per
+   * set, those where the two models differ first.
    */
   xiCellSamples(config: ExperimentConfig, alphaC: number, alphaT: number, count: number, ctx: StageContext<never> = {}): Promise<XiCellSamples> {
     return this.exclusive(ctx.signal, () => {
@@ -558,8 +559,7 @@ export class ExperimentSession {
         if (!Number.isFinite(v)) throw new ExperimentConfigError([{ path: name, code: 'out-of-range', message: `${name} must be a finite number, got ${v}` }]);
       }
       if (!Number.isInteger(count) || count < 1) throw new ExperimentConfigError([{ path: 'count', code: 'out-of-range', message: `count must be a positive integer, got ${count}` }]);
-      return this.withDecomposition(config, 'inspecting a ξ cell', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images: all }) => {
-        const images = headOf(all, count);
+      return this.withDecomposition(config, 'inspecting a ξ cell', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images }) => {
         const S = m.config.vision_config.image_size;
         const ev = this.evalCtx(trigger, ctx.signal);
         const predict = async (ac: number, at: number, rows: 'none' | 'all') => {
@@ -569,16 +569,24 @@ export class ExperimentSession {
           ]);
           return Array.from(await predictSplit(ev, images, rows));
         };
+        const cleanMerged = await predict(alphaC, alphaT, 'none');
+        const triggeredMerged = await predict(alphaC, alphaT, 'all');
+        const cleanSingle = await predict(alphaC, 0, 'none');
+        const triggeredSingle = await predict(0, alphaT, 'all');
+        const cleanShown = differingFirst(cleanMerged, cleanSingle, count);
+        const triggeredShown = differingFirst(triggeredMerged, triggeredSingle, count);
         return {
           alphaC,
           alphaT,
           alphaStar: star.alpha,
-          clean: await this.strip(images, { imageSize: S, rows: 'none' }),
-          triggered: await this.strip(images, { imageSize: S, trigger, rows: 'all' }),
-          cleanMerged: await predict(alphaC, alphaT, 'none'),
-          triggeredMerged: await predict(alphaC, alphaT, 'all'),
-          cleanSingle: await predict(alphaC, 0, 'none'),
-          triggeredSingle: await predict(0, alphaT, 'all'),
+          cleanMerged,
+          cleanSingle,
+          triggeredMerged,
+          triggeredSingle,
+          cleanShown,
+          triggeredShown,
+          clean: await this.strip(pick(images, cleanShown), { imageSize: S, rows: 'none' }),
+          triggered: await this.strip(pick(images, triggeredShown), { imageSize: S, trigger, rows: 'all' }),
         };
       });
     });
