@@ -336,9 +336,11 @@ const schedulePredictions = debounce(() => {
   sideJob('predictions', 'The predictions', () => client!.start('predictSamples', { config: s.config, alpha, count: 8 }));
 }, 150);
 
+/** The ξ map shown was computed with these settings (in this worker or restored from a stored run). */
+export const xiMapCurrent = (s: LabState) => s.stages.disentangle.status === 'done' && s.stages.disentangle.key === stageKey('disentangle', s.config, s);
+
 /** The ξ cell inspector needs τ̂_t and the sweep (α*) in the worker, and a ξ map of these settings. */
-export const xiCellAvailable = (s: LabState) =>
-  stageReady(s, 'tbar') && stageReady(s, 'sweep') && s.stages.disentangle.status === 'done' && s.stages.disentangle.key === stageKey('disentangle', s.config, s);
+export const xiCellAvailable = (s: LabState) => stageReady(s, 'tbar') && stageReady(s, 'sweep') && xiMapCurrent(s);
 
 const scheduleXiSamples = debounce(() => {
   const s = get();

@@ -2,8 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import type { ImageStrip } from '../../engine/experiment/results';
 import { StripImage } from '../studio/ImageView';
 import { classNames } from '../selectors';
-import { stageKey } from '../pipeline';
-import { useLab, xiCellAvailable } from '../store';
+import { useLab, xiCellAvailable, xiMapCurrent } from '../store';
 import { fmtAlpha, pct } from '../format';
 
 const NO_NAMES: string[] = [];
@@ -57,13 +56,13 @@ export function XiCellInspector() {
       available: xiCellAvailable(s),
       names: classNames(s) ?? NO_NAMES,
       cells: s.current.xiCells,
-      stale: s.stages.disentangle.status !== 'done' || s.stages.disentangle.key !== stageKey('disentangle', s.config, s),
+      stale: !xiMapCurrent(s),
       tbarDone: s.current.tbar !== null,
     })),
   );
   const inspect = useLab((s) => s.inspectXiCell);
   if (!cell) return null;
-  const finest = cells.filter((c) => Math.abs(c.alphaC - cell.alphaC) < 1e-9 && Math.abs(c.alphaT - cell.alphaT) < 1e-9).sort((a, b) => b.level - a.level)[0];
+  const mapCell = cells.find((c) => Math.abs(c.alphaC - cell.alphaC) < 1e-9 && Math.abs(c.alphaT - cell.alphaT) < 1e-9); // each point streams once
   const d = samples.data;
   const n = d?.cleanMerged.length ?? 0;
   return (
@@ -73,9 +72,9 @@ export function XiCellInspector() {
           <b>
             Cell α_c = {fmtAlpha(cell.alphaC)}, α_t = {fmtAlpha(cell.alphaT)}
           </b>
-          {finest && (
+          {mapCell && (
             <span className="muted" data-testid="xi-inspector-xi">
-              {' '}· ξ = {finest.xi.toFixed(3)} = clean {pct(finest.clean)} + triggered {pct(finest.triggered)}
+              {' '}· ξ = {mapCell.xi.toFixed(3)} = clean {pct(mapCell.clean)} + triggered {pct(mapCell.triggered)}
             </span>
           )}
         </div>
