@@ -41,7 +41,7 @@ import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
 import { releaseFreeGpuBuffers } from '../webgpuMemory';
 import { gradientAscent } from '../train/gradientAscent';
-import { alphaStar, decompose, differingFirst, runDisentanglement } from '../arithmetic/disentanglement';
+import { alphaStar, decompose, differingFirst, runDisentanglement, type DomainPredictions } from '../arithmetic/disentanglement';
 import { coarseGrid, removalFigures, runSweep, type ValScores } from '../arithmetic/sweep';
 import { estimateTriggerVector, forgetSet } from '../arithmetic/tbar';
 import { invertTrigger, type InvertedTrigger } from '../inversion/decree';
@@ -520,28 +520,16 @@ export class ExperimentSession {
   /** ξ(α_c, α_t) of eq. 2 on [−range, range]², coarse to fine, one partial per cell. */
   disentangle(config: ExperimentConfig, ctx: StageContext<EvalProgress, XiCell> = {}): Promise<DisentangleResult> {
     return this.exclusive(ctx.signal, () =>
-      this.withDecomposition(config, 'the disentanglement error', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images }) => {
+      this.withDecomposition(config, 'the disentanglement error', ctx, async ({ trigger, star, predictModel }) => {
         const d = config.disentangle;
         const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(INPUT_CACHE_BYTES) }; // every cell runs the same images
-        // The same images clean then triggered, in one pass per model: on a GPU one batch of 512, where
-        // two forwards of 200 padded to 512 each cost the same per-kernel time.
-        const n = images.rows.length;
-        const both = doubled(images);
-        const secondHalf = Uint8Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
         const grid = await runDisentanglement({
           range: d.range,
           levels: d.levels,
           signal: ctx.signal,
           onCell: (c) => ctx.partial?.(c),
           onProgress: ctx.progress,
-          predict: async (alphaC, alphaT) => {
-            loadArithmetic(m, thetaPre, [
-              [tauC, alphaC],
-              [tauT, alphaT],
-            ]);
-            const p = await predictSplit(ev, both, secondHalf);
-            return { clean: p.subarray(0, n), triggered: p.subarray(n) };
-          },
+          predict: (alphaC, alphaT) => predictModel(ev, alphaC, alphaT),
         }).finally(() => ev.inputs.dispose());
         return { alphaStar: star.alpha, alphaStarExact: star.exact, range: d.range, size: grid.size, cells: grid.cells };
       }),
@@ -559,20 +547,15 @@ export class ExperimentSession {
         if (!Number.isFinite(v)) throw new ExperimentConfigError([{ path: name, code: 'out-of-range', message: `${name} must be a finite number, got ${v}` }]);
       }
       if (!Number.isInteger(count) || count < 1) throw new ExperimentConfigError([{ path: 'count', code: 'out-of-range', message: `count must be a positive integer, got ${count}` }]);
-      return this.withDecomposition(config, 'inspecting a ξ cell', ctx, async ({ m, thetaPre, star, tauC, tauT, trigger, images }) => {
-        const S = m.config.vision_config.image_size;
+      return this.withDecomposition(config, 'inspecting a ξ cell', ctx, async ({ trigger, star, images, predictModel }) => {
+        const S = this.model!.loaded.model.config.vision_config.image_size;
         const ev = this.evalCtx(trigger, ctx.signal);
-        const predict = async (ac: number, at: number, rows: 'none' | 'all') => {
-          loadArithmetic(m, thetaPre, [
-            [tauC, ac],
-            [tauT, at],
-          ]);
-          return Array.from(await predictSplit(ev, images, rows));
-        };
-        const cleanMerged = await predict(alphaC, alphaT, 'none');
-        const triggeredMerged = await predict(alphaC, alphaT, 'all');
-        const cleanSingle = await predict(alphaC, 0, 'none');
-        const triggeredSingle = await predict(0, alphaT, 'all');
+        // The three models of the cell, run exactly as the map ran them (the same batches, so the same numbers).
+        const merged = await predictModel(ev, alphaC, alphaT);
+        const cleanSingle = Array.from((await predictModel(ev, alphaC, 0)).clean);
+        const triggeredSingle = Array.from((await predictModel(ev, 0, alphaT)).triggered);
+        const cleanMerged = Array.from(merged.clean);
+        const triggeredMerged = Array.from(merged.triggered);
         const cleanShown = differingFirst(cleanMerged, cleanSingle, count);
         const triggeredShown = differingFirst(triggeredMerged, triggeredSingle, count);
         return {
@@ -843,13 +826,14 @@ export class ExperimentSession {
 
   /**
    * What ξ is measured on (§5.1): α* from the fresh sweep, τ̂_c = τ_b − α*·τ̂_t and τ_t = α*·τ̂_t
-   * (disposed after fn), the trigger, and ξ's images: the first `disentangle.samples` validation images.
+   * (disposed after fn), the trigger, ξ's images (the first `disentangle.samples` validation images),
+   * and `predictModel`: θ_pre + α_c τ̂_c + α_t τ_t's predictions on them, clean and triggered.
    */
   private async withDecomposition<T>(
     config: ExperimentConfig,
     needer: string,
     ctx: { signal?: AbortSignal },
-    fn: (d: { m: ClipModel; thetaPre: WeightMap; star: { alpha: number; exact: boolean }; tauC: TaskVector; tauT: TaskVector; trigger: Trigger; images: ImageSplit }) => Promise<T>,
+    fn: (d: { star: { alpha: number; exact: boolean }; trigger: Trigger; images: ImageSplit; predictModel: (ev: EvalContext, alphaC: number, alphaT: number) => Promise<DomainPredictions> }) => Promise<T>,
   ): Promise<T> {
     const { model, data } = await this.ready(config, needer, ctx);
     const backdoor = this.requireBackdoor(config, needer);
@@ -859,7 +843,20 @@ export class ExperimentSession {
     const { tauC, tauT } = decompose(model.thetaPre, backdoor.thetaB, tv.tauHat, star.alpha);
     try {
       const images = headOf(data.splits.val, config.disentangle.samples);
-      return await this.withTrigger(config, (trigger) => fn({ m: model.loaded.model, thetaPre: model.thetaPre, star, tauC, tauT, trigger, images }));
+      // The same images clean then triggered, in one pass per model: on a GPU one batch of 512, where
+      // two forwards of 200 padded to 512 each cost the same per-kernel time.
+      const n = images.rows.length;
+      const both = doubled(images);
+      const secondHalf = Uint8Array.from({ length: 2 * n }, (_, i) => (i < n ? 0 : 1));
+      const predictModel = async (ev: EvalContext, alphaC: number, alphaT: number): Promise<DomainPredictions> => {
+        loadArithmetic(model.loaded.model, model.thetaPre, [
+          [tauC, alphaC],
+          [tauT, alphaT],
+        ]);
+        const p = await predictSplit(ev, both, secondHalf);
+        return { clean: p.subarray(0, n), triggered: p.subarray(n) };
+      };
+      return await this.withTrigger(config, (trigger) => fn({ star, trigger, images, predictModel }));
     } finally {
       tauC.dispose();
       tauT.dispose();
