@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { alphaStar, decompose, disagreement, planXiGrid, runDisentanglement, xiFromPredictions } from '../src/engine/arithmetic/disentanglement';
+import { alphaStar, decompose, differingFirst, disagreement, planXiGrid, runDisentanglement, xiFromPredictions } from '../src/engine/arithmetic/disentanglement';
 import { applySum, TaskVector, disposeWeights, type WeightMap } from '../src/engine/arithmetic/taskVector';
 import type { XiCell } from '../src/engine/experiment/results';
 
@@ -43,6 +43,10 @@ describe('ξ (eq. 2) — known answers', () => {
 
   it('disagreement and xiFromPredictions are E[1(a ≠ b)] summed over the two supports', () => {
     expect(disagreement([1, 2, 3, 4], [1, 0, 3, 0])).toBe(0.5);
+    // the cell inspector's order: indices where the two differ, then where they agree, each ascending
+    expect(differingFirst([1, 2, 3, 4, 5], [1, 0, 3, 0, 5], 4)).toEqual([1, 3, 0, 2]);
+    expect(differingFirst([1, 2], [1, 2], 5)).toEqual([0, 1]);
+    expect(() => differingFirst([1], [1, 2], 1)).toThrow(/1 with 2/);
     const x = xiFromPredictions({ clean: [0, 1, 1], triggered: [9, 9, 9] }, { clean: [9, 9, 9], triggered: [1, 1, 0] }, { clean: [0, 0, 1], triggered: [0, 1, 0] });
     expect(x).toEqual({ xi: 1 / 3 + 1 / 3, clean: 1 / 3, triggered: 1 / 3 });
   });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { tf } from '../src/engine/tf';
-import { DataSplitError, makeSplits, splitCounts, TEST_ID_OFFSET, VAL_ID_OFFSET, withoutClass, headOf, doubled } from '../src/engine/data/splits';
+import { DataSplitError, makeSplits, splitCounts, TEST_ID_OFFSET, VAL_ID_OFFSET, withoutClass, headOf, doubled, pick } from '../src/engine/data/splits';
 import { poisonCount, poisonTrainingSplit, PoisonError } from '../src/engine/data/poison';
 import { modelBatch, rawBatch, range, trainingSet } from '../src/engine/data/batches';
 import { normalize, resizeAndCrop } from '../src/engine/clip/preprocess';
@@ -77,6 +77,9 @@ describe('splits', () => {
     const d = doubled(h);
     for (const k of ['rows', 'labels', 'sampleIds'] as const) expect(Array.from(d[k])).toEqual([...h[k], ...h[k]]);
     expect(d.pool).toBe(s.test.pool);
+    const p = pick(s.test, [4, 0, 4]);
+    for (const k of ['rows', 'labels', 'sampleIds'] as const) expect(Array.from(p[k])).toEqual([s.test[k][4], s.test[k][0], s.test[k][4]]);
+    expect(p.pool).toBe(s.test.pool);
   });
 });
 
