@@ -303,7 +303,7 @@ function restartIfCrashed(e: unknown) {
 }
 let restarting = false;
 
-// ---- preview and predictions: debounced, the previous request cancelled
+// ---- preview, predictions and the ξ cell's images: debounced, the previous request cancelled
 
 /** Start a side job (not a stage) into state[key], cancelling the previous one; errors stay in key. */
 function sideJob<K extends JobName>(key: SideKey, what: string, start: () => JobHandle<K>) {
