@@ -10,9 +10,12 @@
  * makes the paper's 2-px patch take, or the tower cannot tell triggered from clean images at all (then
  * ASR rises only as clean accuracy falls); `--epochs` trains the attack (and its clean baseline)
  * longer. `--trigger wanet` runs WaNet at its defaults instead (sizes and spots do not apply).
+ * `--model DIR` runs a variant micro CLIP written by `npm run build:micro -- --out DIR` (e.g. with
+ * `--patch-size 8`) in place of the built-in one.
  *
  *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15] [--poison 0.03,0.2,0.5] [--epochs 4]
  *   npx tsx bench/triggerSize.ts --trigger wanet --poison 0.03,0.5
+ *   npx tsx bench/triggerSize.ts --model /tmp/micro-p8 --sizes 2 --spots '' --poison 0.03,0.2,0.5
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +24,8 @@ import { initNodeBackend } from '../tests/nodeBackend';
 import { runTbarCase, tbarTestConfig } from '../tests/util/tbarCase';
 import type { BadNetParams } from '../src/engine/triggers/types';
 import { pct } from '../src/app/format';
+import { MICRO_CLIP_DIR, type FileSource } from '../src/engine/experiment/sources';
+import { nodeFileSource } from '../tests/util/nodeFiles';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (k: string, d: string) => {
@@ -35,9 +40,19 @@ const spots = arg('spots', '0:0,16:16,15:15')
 const rates = arg('poison', '0.03').split(',').map(Number);
 const kind = arg('trigger', 'badnet');
 const epochs = Number(arg('epochs', '0')); // 0: the recipe's
+const modelDir = arg('model', '');
 if (kind !== 'badnet' && kind !== 'wanet') throw new Error(`--trigger must be badnet or wanet, got ${kind}`);
 for (const r of rates) if (!(r > 0 && r < 1)) throw new Error(`--poison rates must be in (0, 1), got ${r}`);
 if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`--epochs must be a whole number, got ${epochs}`);
+
+/** public/, with the micro CLIP's folder read from --model when given. */
+function files(): FileSource | undefined {
+  if (!modelDir) return undefined;
+  const pub = nodeFileSource();
+  const variant = nodeFileSource(path.resolve(modelDir));
+  const prefix = `${MICRO_CLIP_DIR}/`;
+  return { read: (p, o) => (p.startsWith(prefix) ? variant.read(p.slice(prefix.length), o) : pub.read(p, o)) };
+}
 
 await initNodeBackend('wasm');
 type Case = { patchSize: number | null; position: BadNetParams['position'] | null };
@@ -59,7 +74,7 @@ for (const c of cases) {
       ...config.trigger,
       params: { ...(config.trigger.params as BadNetParams), patchSize: c.patchSize, position: c.position! },
     } as typeof config.trigger;
-  const r = await runTbarCase(config);
+  const r = await runTbarCase(config, { files: files() });
   rows.push({
     trigger: kind,
     poisonRate: c.poisonRate,
@@ -75,7 +90,9 @@ for (const c of cases) {
     seconds: r.seconds,
   });
 }
-console.log(`\n${kind === 'wanet' ? 'WaNet' : 'BadNet'} on the micro CLIP (shapes 2000/300/600/300, seed 0)`);
+console.log(
+  `\n${kind === 'wanet' ? 'WaNet' : 'BadNet'} on the micro CLIP${modelDir ? ` from ${modelDir}` : ''} (shapes 2000/300/600/300, seed 0)`,
+);
 console.log('| poison | patch | position | clean FT CA | backdoored CA / ASR | TBAR α | CA / ASR after | removed / retained |');
 console.log('|---|---|---|---|---|---|---|---|');
 const where = (p: Case['position']) => (p === null ? '—' : typeof p === 'string' ? p : `(${p.x}, ${p.y})`);
@@ -87,5 +104,5 @@ for (const r of rows)
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `trigger-size-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'trigger-size', model: 'micro-clip', rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'trigger-size', model: modelDir || 'micro-clip', rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);

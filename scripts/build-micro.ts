@@ -14,7 +14,8 @@
  *
  * Options: --steps N (pretraining steps, default BUILD.steps), --out DIR (default
  * public/models/micro-clip), --skip-eval (only pretrain and write the weights: the determinism
- * check), --seed S.
+ * check), --seed S, --patch-size P and --vision-width W (a variant tower, e.g. for
+ * `npm run bench:trigger-size -- --model DIR`; the default is MICRO_ARCH).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -51,7 +52,15 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 await initNodeBackend('wasm');
 const tStart = performance.now();
-const arch = MICRO_ARCH;
+const arch = {
+  ...MICRO_ARCH,
+  patchSize: Number(arg('patch-size', String(MICRO_ARCH.patchSize))),
+  visionWidth: Number(arg('vision-width', String(MICRO_ARCH.visionWidth))),
+};
+if (!(Number.isInteger(arch.patchSize) && arch.patchSize >= 1 && arch.imageSize % arch.patchSize === 0))
+  throw new Error(`--patch-size must divide the image side ${arch.imageSize}, got ${arch.patchSize}`);
+if (!(Number.isInteger(arch.visionWidth) && arch.visionWidth > 0 && arch.visionWidth % arch.visionHeads === 0))
+  throw new Error(`--vision-width must be a multiple of the ${arch.visionHeads} heads, got ${arch.visionWidth}`);
 const tokenizerJson = microTokenizerJson();
 const configJson = microConfigJson(arch, tokenizerJson);
 const config = microConfig(arch, tokenizerJson);

@@ -8,6 +8,7 @@ import { alphaGrid, defaultExperimentConfig } from '../../src/engine/experiment/
 import type { ExperimentConfig } from '../../src/engine/experiment/config';
 import type { AttackResult, SweepResult, TbarResult, ZeroShotResult } from '../../src/engine/experiment/results';
 import type { TriggerKind } from '../../src/engine/triggers/types';
+import type { FileSource } from '../../src/engine/experiment/sources';
 import { nodeFileSource } from './nodeFiles';
 import { stageTimer } from './stageTimer';
 
@@ -42,8 +43,12 @@ export interface TbarCase {
   seconds: Record<string, number>;
 }
 
-export async function runTbarCase(config: ExperimentConfig, opts: { perEpoch?: boolean } = {}): Promise<TbarCase> {
-  const session = new ExperimentSession({ files: nodeFileSource() });
+/** `files` defaults to public/ (the built-in micro CLIP); bench:trigger-size --model swaps its folder. */
+export async function runTbarCase(
+  config: ExperimentConfig,
+  opts: { perEpoch?: boolean; files?: FileSource } = {},
+): Promise<TbarCase> {
+  const session = new ExperimentSession({ files: opts.files ?? nodeFileSource() });
   const seconds: Record<string, number> = {};
   const time = stageTimer(seconds);
   try {
