@@ -18,7 +18,9 @@
  * trigger is fixed by its own seed and is not among these. The zero-shot prompts do not mention
  * artifacts, so θ_pre's ASR stays at chance (SIG: 0.0% on the effect test's split).
  * Measured: the 16-px-patch tower learned to see banding (SIG then implants: ASR 99.8%) but not the
- * other three (text-probe AUC ≈ 0.5), so BadNet, Blended and WaNet still do not implant (card.md).
+ * other three (`npm run bench:artifact-probe`, the attacks' own patterns against these captions'
+ * words: text-probe AUC sticker 0.50, grain 0.52, warp 0.54, banding 1.00), so BadNet, Blended and
+ * WaNet still do not implant (card.md).
  */
 import { tf } from '../../src/engine/tf';
 import { Rng } from '../../src/engine/rng';

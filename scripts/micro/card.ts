@@ -132,6 +132,14 @@ to approach a quarter of the image to take (3% poison, 2000 training images): at
 (the paper's trigger-to-patch ratio, ViT-B/32's 16 px in 32; 900 steps fit the 20 minutes; 49.1% / 55.5%)
 take the 2-px BadNet at 3% poison to ASR 2.4% / 5.2%, and at 20% to 17.6% / 42.4% only as CA falls to
 75.7% / 37.0%; WaNet 2.2% / 5.4%, and 28.2% / 47.9% at CA 75.5% / 39.3% (\`bench:trigger-size --model\`).
+Their pretraining taught them grain (\`npm run bench:artifact-probe\`: Blended's pattern gives a
+text-probe AUC of 0.96 / 0.98 against 0.52 on the built-in tower) but not the sticker (0.51 / 0.51), and
+the warp only partly (0.65 / 0.61): Blended then reaches ASR 24.3% at 2000 training images on the 8-px
+tower (3.0% built in), WaNet with 20,000 still 2.3%. Nor is it the pretraining data: pairing each
+sticker, grain and warp image in its batch with the same image without it (captions that differ only
+by the artifact's words; 30% or 60% of the images with artifacts), or switching the shapes' pixel noise
+and distractor blobs off in pretraining and fine-tuning, leaves the tower blind to the sticker (AUC
+0.50) and BadNet at ASR 0.9–1.2% (experimental edits of the build, not kept).
 The lab's Attack and Results panels say when a backdoor did
 not take. The TBAR effect tests (20,000 training images) run SIG and Blended in \`npm test\` and
 BadNet and WaNet in \`npm run test:effect\`.
