@@ -45,14 +45,14 @@ if (kind !== 'badnet' && kind !== 'wanet') throw new Error(`--trigger must be ba
 for (const r of rates) if (!(r > 0 && r < 1)) throw new Error(`--poison rates must be in (0, 1), got ${r}`);
 if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`--epochs must be a whole number, got ${epochs}`);
 
-/** public/, with the micro CLIP's folder read from --model when given. */
-function files(): FileSource | undefined {
-  if (!modelDir) return undefined;
+/** public/, with the micro CLIP's folder read from --model when given (undefined: public/ as is). */
+function variantFiles(dir: string): FileSource {
   const pub = nodeFileSource();
-  const variant = nodeFileSource(path.resolve(modelDir));
+  const variant = nodeFileSource(path.resolve(dir));
   const prefix = `${MICRO_CLIP_DIR}/`;
   return { read: (p, o) => (p.startsWith(prefix) ? variant.read(p.slice(prefix.length), o) : pub.read(p, o)) };
 }
+const files = modelDir ? variantFiles(modelDir) : undefined;
 
 await initNodeBackend('wasm');
 type Case = { patchSize: number | null; position: BadNetParams['position'] | null };
@@ -74,7 +74,7 @@ for (const c of cases) {
       ...config.trigger,
       params: { ...(config.trigger.params as BadNetParams), patchSize: c.patchSize, position: c.position! },
     } as typeof config.trigger;
-  const r = await runTbarCase(config, { files: files() });
+  const r = await runTbarCase(config, { files });
   rows.push({
     trigger: kind,
     poisonRate: c.poisonRate,
