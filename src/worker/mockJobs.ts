@@ -9,6 +9,7 @@
  *   fail    { job: code }: that job fails part-way with the code ('crash' kills the worker instead)
  */
 import { Rng } from '../engine/rng';
+import { differingFirst } from '../engine/arithmetic/disagreement';
 import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
 import type {
   DataSummary,
@@ -616,10 +617,8 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       };
       const cleanMerged = flip(cleanSingle, x.clean);
       const triggeredMerged = flip(triggeredSingle, x.triggered);
-      const idx = cleanSingle.map((_, i) => i);
-      const shown = (a: number[], b: number[]) => [...idx.filter((i) => a[i] !== b[i]), ...idx.filter((i) => a[i] === b[i])].slice(0, count);
-      const cleanShown = shown(cleanMerged, cleanSingle);
-      const triggeredShown = shown(triggeredMerged, triggeredSingle);
+      const cleanShown = differingFirst(cleanMerged, cleanSingle, count);
+      const triggeredShown = differingFirst(triggeredMerged, triggeredSingle, count);
       return {
         alphaC,
         alphaT,
