@@ -1,0 +1,179 @@
+/**
+ * `npm run bench:learnability [-- DIR …]` — can a micro CLIP tower LEARN to see a paper trigger at
+ * all, when told outright which images carry it? (A measurement, not a test: card.md quotes it.)
+ *
+ * A poisoning attack ties a trigger to the target class only through images the tower can tell apart
+ * from clean ones; this bench removes every other obstacle (3% poison, a frozen text head, a recipe
+ * tuned for clean accuracy) and asks the tower directly. For each trigger (the lab's default config,
+ * seed 0), a binary detector is trained on a stream of shapes train images, each batch half
+ * triggered (positions and per-image draws vary with the sample id) and half clean:
+ *   tower — the whole vision tower of the micro CLIP folder, plus a linear head on its image
+ *           embedding: logit = w·img(x) + b (Adam, --lr, default 1e-3);
+ *   cnn   — the control: a two-layer CNN trained the same way (3×3 conv, 16 channels, ReLU, 1×1 conv,
+ *           16, ReLU, global max pool, linear; Adam 3e-3), ~0.7k weights. It shows the images and
+ *           labels carry the signal, and how little a model with local, position-invariant features
+ *           needs to find it.
+ * Printed: balanced held-out accuracy (500 shapes test images clean + the same 500 triggered) at a
+ * few points of training. 0.5 = the learner cannot tell them apart.
+ *
+ *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn]
+ *   (DIR: a micro CLIP folder, e.g. one written by `npm run build:micro -- --out DIR`; default the built-in)
+ * Writes bench/results/learnability-<timestamp>.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initNodeBackend } from '../tests/nodeBackend';
+import { nodeFileSource } from '../tests/util/nodeFiles';
+import { tf } from '../src/engine/tf';
+import { loadClipFolder, MICRO_CLIP_DIR, SHAPES_DEFAULT_SIZE } from '../src/engine/experiment/sources';
+import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { generateShapes, type ShapesDataset } from '../src/engine/data/shapes';
+import { normalize } from '../src/engine/clip/preprocess';
+import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '../src/engine/triggers';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const valued = new Set(['--steps', '--triggers', '--lr']);
+const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
+const STEPS = Number(opt('--steps', '600'));
+const LR = Number(opt('--lr', '1e-3'));
+const KINDS = opt('--triggers', 'badnet,wanet,blended,sig').split(',') as TriggerKind[];
+const CNN = !argv.includes('--no-cnn');
+const dirs = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1]));
+if (!(Number.isInteger(STEPS) && STEPS >= 4)) throw new Error(`--steps must be a whole number ≥ 4, got ${STEPS}`);
+if (!(LR > 0)) throw new Error(`--lr must be > 0, got ${LR}`);
+for (const k of KINDS) if (k === 'painted' || !TRIGGER_KINDS.includes(k)) throw new Error(`--triggers: unknown or unsupported trigger '${k}'`);
+
+const S = SHAPES_DEFAULT_SIZE;
+const BATCH = 64; // half triggered, half clean
+const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
+const N_TEST = 500;
+const CHECKPOINTS = [...new Set([1, Math.round(STEPS / 4), Math.round(STEPS / 2), STEPS])];
+
+/** A learner: its trainable variables, logits [n] for images [n, S, S, 3] in [0, 1], and cleanup. */
+interface Learner {
+  vars: tf.Variable[];
+  logits(raw: tf.Tensor4D): tf.Tensor1D;
+  dispose(): void;
+}
+
+/** The tower of a micro CLIP folder with a zero-initialised linear head on its image embedding. */
+async function towerLearner(dir: string): Promise<Learner> {
+  const { model } = await loadClipFolder(nodeFileSource(path.resolve(dir)), '.', dir, {});
+  const D = model.config.projection_dim;
+  const w = tf.variable(tf.zeros([D, 1])); // [D, 1]
+  const b = tf.variable(tf.zeros([1]));
+  return {
+    vars: [...model.visionVariables(), w, b],
+    logits: (raw) => tf.add(tf.matMul(model.encodeImage(normalize(raw)), w), b).reshape([-1]) as tf.Tensor1D,
+    dispose: () => (model.dispose(), tf.dispose([w, b])),
+  };
+}
+
+/**
+ * The control CNN. Convolutions as shifted slices + matMul (im2col): the wasm backend has no
+ * Conv2DBackpropFilter kernel.
+ */
+function cnnLearner(seed: number): Learner {
+  const C = 16;
+  const k1 = tf.variable(tf.randomNormal([9 * 3, C], 0, Math.sqrt(2 / 27), 'float32', seed)); // 3×3×3 → C
+  const k2 = tf.variable(tf.randomNormal([C, C], 0, Math.sqrt(2 / C), 'float32', seed + 1)); // 1×1, C → C
+  const w = tf.variable(tf.zeros([C, 1]));
+  const b = tf.variable(tf.zeros([1]));
+  const conv3 = (x: tf.Tensor4D, k: tf.Tensor): tf.Tensor2D => {
+    const [n, h, wd, c] = x.shape;
+    const p = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    const taps: tf.Tensor[] = [];
+    for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) taps.push(tf.slice(p, [0, dy, dx, 0], [n, h, wd, c]));
+    return tf.matMul(tf.concat(taps, 3).reshape([n * h * wd, 9 * c]), k); // [n·h·w, C]
+  };
+  return {
+    vars: [k1, k2, w, b],
+    logits: (raw) => {
+      const n = raw.shape[0];
+      const h1 = tf.relu(conv3(normalize(raw) as tf.Tensor4D, k1));
+      const h2 = tf.relu(tf.matMul(h1, k2)).reshape([n, S * S, C]);
+      return tf.add(tf.matMul(tf.max(h2, 1), w), b).reshape([-1]) as tf.Tensor1D;
+    },
+    dispose: () => tf.dispose([k1, k2, w, b]),
+  };
+}
+
+/** Images i of a dataset as [n, S, S, 3] floats in [0, 1]. */
+function batchOf(d: ShapesDataset, idx: number[]): tf.Tensor4D {
+  const per = S * S * 3;
+  const bytes = new Int32Array(idx.length * per);
+  idx.forEach((i, k) => bytes.set(d.images.subarray(i * per, (i + 1) * per), k * per));
+  return tf.tidy(() => tf.div(tf.tensor4d(bytes, [idx.length, S, S, 3], 'int32'), 255) as tf.Tensor4D);
+}
+
+/** Balanced accuracy on the test images, clean and triggered (test sample ids offset past the train ids). */
+async function heldOut(learner: Learner, test: ShapesDataset, trigger: Trigger): Promise<number> {
+  const idx = Array.from({ length: N_TEST }, (_, i) => i);
+  const acc = tf.tidy(() => {
+    const raw = batchOf(test, idx);
+    const triggered = trigger.apply(raw, Int32Array.from(idx, (i) => 1_000_000 + i));
+    const hit = tf.concat([tf.greater(learner.logits(triggered), 0), tf.lessEqual(learner.logits(raw), 0)]);
+    return tf.mean(tf.cast(hit, 'float32'));
+  });
+  const v = (await acc.data())[0];
+  acc.dispose();
+  return v;
+}
+
+/** Train one learner on one trigger; held-out accuracy at the checkpoints. */
+async function train(learner: Learner, lr: number, train: ShapesDataset, test: ShapesDataset, trigger: Trigger): Promise<{ step: number; acc: number }[]> {
+  const optimizer = tf.train.adam(lr);
+  const half = BATCH / 2;
+  const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i < half ? 1 : 0))); // [B]: triggered first
+  const curve: { step: number; acc: number }[] = [];
+  for (let step = 1; step <= STEPS; step++) {
+    const idx = Array.from({ length: BATCH }, (_, i) => ((step - 1) * BATCH + i) % N_TRAIN);
+    const x = tf.tidy(() => {
+      const raw = batchOf(train, idx);
+      const ids = Int32Array.from(idx.slice(0, half), (i) => step * N_TRAIN + i); // fresh positions / draws each step
+      const trig = trigger.apply(raw.slice([0, 0, 0, 0], [half, -1, -1, -1]), ids);
+      return tf.concat([trig, raw.slice([half, 0, 0, 0], [half, -1, -1, -1])]) as tf.Tensor4D;
+    });
+    const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(labels, learner.logits(x)) as tf.Scalar, false, learner.vars);
+    x.dispose();
+    loss?.dispose();
+    if (CHECKPOINTS.includes(step)) curve.push({ step, acc: await heldOut(learner, test, trigger) });
+  }
+  labels.dispose();
+  optimizer.dispose();
+  return curve;
+}
+
+await initNodeBackend('wasm');
+const trainSet = generateShapes({ split: 'train', seed: 0, count: N_TRAIN, imageSize: S });
+const testSet = generateShapes({ split: 'test', seed: 0, count: N_TEST, imageSize: S });
+const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
+  ...(dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: dir, lr: LR, make: () => towerLearner(dir) })),
+  ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
+];
+const rows: { learner: string; trigger: TriggerKind; lr: number; seconds: number; curve: { step: number; acc: number }[] }[] = [];
+for (const l of learners) {
+  for (const kind of KINDS) {
+    const trigger = createTrigger(defaultExperimentConfig(kind, 0).trigger, S);
+    const learner = await l.make();
+    const t0 = performance.now();
+    const curve = await train(learner, l.lr, trainSet, testSet, trigger);
+    const seconds = (performance.now() - t0) / 1000;
+    learner.dispose();
+    trigger.dispose();
+    rows.push({ learner: l.name, trigger: kind, lr: l.lr, seconds, curve });
+    console.log(`${l.name} ${kind}: ${curve.map((c) => `${c.step}: ${c.acc.toFixed(3)}`).join('  ')} (${seconds.toFixed(0)} s)`);
+  }
+}
+
+console.log(`\nHeld-out accuracy, triggered vs clean (${N_TEST} + ${N_TEST} shapes test images), after N steps of ${BATCH} (half triggered)`);
+console.log(`| learner | trigger | ${CHECKPOINTS.map((s) => `step ${s}`).join(' | ')} |`);
+console.log(`|---|---|${CHECKPOINTS.map(() => '---').join('|')}|`);
+for (const r of rows) console.log(`| ${r.learner} | ${r.trigger} | ${r.curve.map((c) => c.acc.toFixed(3)).join(' | ')} |`);
+const out = path.join(ROOT, 'bench/results');
+mkdirSync(out, { recursive: true });
+const file = path.join(out, `learnability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ bench: 'learnability', steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
+console.log(`wrote ${path.relative(ROOT, file)}`);
