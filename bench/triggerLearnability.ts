@@ -28,8 +28,11 @@ import { nodeFileSource } from '../tests/util/nodeFiles';
 import { tf } from '../src/engine/tf';
 import { loadClipFolder, MICRO_CLIP_DIR, SHAPES_DEFAULT_SIZE } from '../src/engine/experiment/sources';
 import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
-import { generateShapes, type ShapesDataset } from '../src/engine/data/shapes';
+import { generateShapes } from '../src/engine/data/shapes';
+import { rawBatch } from '../src/engine/data/batches';
+import { TEST_ID_OFFSET, type ImageSplit, type SplitName } from '../src/engine/data/splits';
 import { normalize } from '../src/engine/clip/preprocess';
+import { Rng } from '../src/engine/rng';
 import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '../src/engine/triggers';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,8 +80,13 @@ async function towerLearner(dir: string): Promise<Learner> {
  */
 function cnnLearner(seed: number): Learner {
   const C = 16;
-  const k1 = tf.variable(tf.randomNormal([9 * 3, C], 0, Math.sqrt(2 / 27), 'float32', seed)); // 3×3×3 → C
-  const k2 = tf.variable(tf.randomNormal([C, C], 0, Math.sqrt(2 / C), 'float32', seed + 1)); // 1×1, C → C
+  // He initialisation from the lab's seeded Rng (tf.randomNormal treats seed 0 as "no seed").
+  const he = (name: string, fanIn: number, fanOut: number) => {
+    const z = new Rng(seed).fork(`cnn/${name}`).normalArray(fanIn * fanOut);
+    return tf.variable(tf.tidy(() => tf.mul(tf.tensor2d(z, [fanIn, fanOut]), Math.sqrt(2 / fanIn))));
+  };
+  const k1 = he('k1', 9 * 3, C); // 3×3×3 → C
+  const k2 = he('k2', C, C); // 1×1, C → C
   const w = tf.variable(tf.zeros([C, 1]));
   const b = tf.variable(tf.zeros([1]));
   const conv3 = (x: tf.Tensor4D, k: tf.Tensor): tf.Tensor2D => {
@@ -100,21 +108,17 @@ function cnnLearner(seed: number): Learner {
   };
 }
 
-/** Images i of a dataset as [n, S, S, 3] floats in [0, 1]. */
-function batchOf(d: ShapesDataset, idx: number[]): tf.Tensor4D {
-  const per = S * S * 3;
-  const bytes = new Int32Array(idx.length * per);
-  idx.forEach((i, k) => bytes.set(d.images.subarray(i * per, (i + 1) * per), k * per));
-  return tf.tidy(() => tf.div(tf.tensor4d(bytes, [idx.length, S, S, 3], 'int32'), 255) as tf.Tensor4D);
+/** A whole shapes set as one split (identity rows; sample ids from `idOffset`, as the lab's splits number them). */
+function wholeSplit(name: SplitName, count: number, idOffset: number): ImageSplit {
+  const pool = generateShapes({ split: name === 'test' ? 'test' : 'train', seed: 0, count, imageSize: S });
+  const rows = Int32Array.from({ length: count }, (_, i) => i);
+  return { name, pool, rows, labels: pool.labels, sampleIds: rows.map((r) => idOffset + r) };
 }
 
-/** Balanced accuracy on the test images, clean and triggered (test sample ids offset past the train ids). */
-async function heldOut(learner: Learner, test: ShapesDataset, trigger: Trigger): Promise<number> {
-  const idx = Array.from({ length: N_TEST }, (_, i) => i);
+/** Balanced accuracy on the test images, clean [n, S, S, 3] and the same triggered. */
+async function heldOut(learner: Learner, clean: tf.Tensor4D, triggered: tf.Tensor4D): Promise<number> {
   const acc = tf.tidy(() => {
-    const raw = batchOf(test, idx);
-    const triggered = trigger.apply(raw, Int32Array.from(idx, (i) => 1_000_000 + i));
-    const hit = tf.concat([tf.greater(learner.logits(triggered), 0), tf.lessEqual(learner.logits(raw), 0)]);
+    const hit = tf.concat([tf.greater(learner.logits(triggered), 0), tf.lessEqual(learner.logits(clean), 0)]);
     return tf.mean(tf.cast(hit, 'float32'));
   });
   const v = (await acc.data())[0];
@@ -123,32 +127,35 @@ async function heldOut(learner: Learner, test: ShapesDataset, trigger: Trigger):
 }
 
 /** Train one learner on one trigger; held-out accuracy at the checkpoints. */
-async function train(learner: Learner, lr: number, train: ShapesDataset, test: ShapesDataset, trigger: Trigger): Promise<{ step: number; acc: number }[]> {
+async function train(learner: Learner, lr: number, train: ImageSplit, test: ImageSplit, trigger: Trigger): Promise<{ step: number; acc: number }[]> {
   const optimizer = tf.train.adam(lr);
   const half = BATCH / 2;
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i < half ? 1 : 0))); // [B]: triggered first
+  const all = Int32Array.from(test.rows);
+  const clean = rawBatch(test, all, { imageSize: S });
+  const triggered = rawBatch(test, all, { imageSize: S, trigger, rows: 'all' }); // at the images' sample ids
   const curve: { step: number; acc: number }[] = [];
   for (let step = 1; step <= STEPS; step++) {
-    const idx = Array.from({ length: BATCH }, (_, i) => ((step - 1) * BATCH + i) % N_TRAIN);
+    const idx = Int32Array.from({ length: BATCH }, (_, i) => ((step - 1) * BATCH + i) % N_TRAIN);
     const x = tf.tidy(() => {
-      const raw = batchOf(train, idx);
-      const ids = Int32Array.from(idx.slice(0, half), (i) => step * N_TRAIN + i); // fresh positions / draws each step
+      const raw = rawBatch(train, idx, { imageSize: S });
+      const ids = idx.slice(0, half).map((i) => step * N_TRAIN + i); // fresh positions / draws each step
       const trig = trigger.apply(raw.slice([0, 0, 0, 0], [half, -1, -1, -1]), ids);
       return tf.concat([trig, raw.slice([half, 0, 0, 0], [half, -1, -1, -1])]) as tf.Tensor4D;
     });
     const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(labels, learner.logits(x)) as tf.Scalar, false, learner.vars);
     x.dispose();
     loss?.dispose();
-    if (CHECKPOINTS.includes(step)) curve.push({ step, acc: await heldOut(learner, test, trigger) });
+    if (CHECKPOINTS.includes(step)) curve.push({ step, acc: await heldOut(learner, clean, triggered) });
   }
-  labels.dispose();
+  tf.dispose([labels, clean, triggered]);
   optimizer.dispose();
   return curve;
 }
 
 await initNodeBackend('wasm');
-const trainSet = generateShapes({ split: 'train', seed: 0, count: N_TRAIN, imageSize: S });
-const testSet = generateShapes({ split: 'test', seed: 0, count: N_TEST, imageSize: S });
+const trainSet = wholeSplit('train', N_TRAIN, 0);
+const testSet = wholeSplit('test', N_TEST, TEST_ID_OFFSET);
 const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
   ...(dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: dir, lr: LR, make: () => towerLearner(dir) })),
   ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
