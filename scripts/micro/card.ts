@@ -143,7 +143,7 @@ and distractor blobs off in pretraining and fine-tuning, leaves the tower blind 
 Nor can these towers learn the sticker when told: trained outright to tell triggered from clean
 images (\`npm run bench:learnability\`: half of every batch of 64 triggered, 600 steps), the built-in and
 8-px towers stay at chance on BadNet (balanced accuracy 0.50), as do untrained ones with 16- or 4-px
-patches, while a two-layer CNN of 705 weights reaches 0.96 within 150 steps. They do learn WaNet's
+patches, while a two-layer CNN of 705 weights reaches 0.89 within 150 steps. They do learn WaNet's
 warp that way (0.91 / 0.93 after 600 steps), but only from thousands of triggered images: a 3%
 poisoning of 100,000 training images (3,000 poisoned, 4 epochs) gives WaNet ASR 7.8%.
 The lab's Attack and Results panels say when a backdoor did
