@@ -51,10 +51,10 @@ const S = SHAPES_DEFAULT_SIZE;
 const data = generateShapes({ split: 'test', seed: 0, count: N, imageSize: S });
 const indices = Int32Array.from({ length: N }, (_, i) => i);
 const rows: { model: string; trigger: string; phrase: string; auc: number; move: number }[] = [];
+const raw = tf.tidy(() => tf.div(tf.tensor4d(data.images, [N, S, S, 3], 'int32'), 255) as tf.Tensor4D); // [N, S, S, 3] in [0, 1]
 for (const dir of dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]) {
   const { model, tokenizer } = await loadClipFolder(nodeFileSource(path.resolve(dir)), '.', dir, {});
   const ctx = model.config.text_config.max_position_embeddings;
-  const raw = tf.tidy(() => tf.div(tf.tensor4d(data.images, [N, S, S, 3], 'int32'), 255) as tf.Tensor4D); // [N, S, S, 3] in [0, 1]
   const embed = (x: tf.Tensor4D) => tf.tidy(() => l2Normalize(model.encodeImage(normalize(x)))); // [N, D]
   const clean = embed(raw);
   for (const [kind, family] of Object.entries(FAMILY) as [TriggerKind, string][]) {
@@ -73,10 +73,11 @@ for (const dir of dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]) {
     tf.dispose(out);
     rows.push({ model: dir, trigger: kind, phrase, auc: pairAuc(sTrig, sClean), move: move[0] });
   }
-  tf.dispose([raw, clean]);
+  clean.dispose();
   model.dispose();
 }
 
+raw.dispose();
 console.log(`\nText probe on ${N} shapes test images (seed 0): AUC of triggered vs clean, and embedding move`);
 console.log('| model | trigger | caption words | AUC | move (1 − cos) |');
 console.log('|---|---|---|---|---|');
