@@ -13,10 +13,16 @@
  *           16, ReLU, global max pool, linear; Adam 3e-3), ~0.7k weights. It shows the images and
  *           labels carry the signal, and how little a model with local, position-invariant features
  *           needs to find it.
+ *   patch P — with --patch-mlp 16,4,2: a ViT's patch embedding without the transformer (P×P patches →
+ *           linear → ReLU → per-token layer → ReLU → max over tokens → linear; Adam 1e-3), to show what
+ *           the patch grid alone allows.
  * Printed: balanced held-out accuracy (500 shapes test images clean + the same 500 triggered) at a
  * few points of training. 0.5 = the learner cannot tell them apart.
  *
- *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn]
+ *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn] [--no-tower]
+ *     [--patch-mlp 16,4,2] [--pool max|mean] [--image-size 32]
+ *   (--image-size: the side of the shapes images and triggers; a tower DIR must take that size, e.g.
+ *   one written by `build:micro -- --image-size 64 --patch-size 8`)
  *   (DIR: a micro CLIP folder, e.g. one written by `npm run build:micro -- --out DIR`; default the built-in)
  * Writes bench/results/learnability-<timestamp>.json.
  */
@@ -37,18 +43,24 @@ import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '..
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const valued = new Set(['--steps', '--triggers', '--lr']);
+const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--image-size']);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const STEPS = Number(opt('--steps', '600'));
 const LR = Number(opt('--lr', '1e-3'));
 const KINDS = opt('--triggers', 'badnet,wanet,blended,sig').split(',') as TriggerKind[];
 const CNN = !argv.includes('--no-cnn');
+const TOWER = !argv.includes('--no-tower');
+const S = Number(opt('--image-size', String(SHAPES_DEFAULT_SIZE))); // image side: shapes, triggers and towers
+const PATCH_SIDES = argv.includes('--patch-mlp') ? opt('--patch-mlp', '').split(',').map(Number) : [];
+const POOL = opt('--pool', 'max');
 const dirs = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1]));
 if (!(Number.isInteger(STEPS) && STEPS >= 4)) throw new Error(`--steps must be a whole number ≥ 4, got ${STEPS}`);
 if (!(LR > 0)) throw new Error(`--lr must be > 0, got ${LR}`);
 for (const k of KINDS) if (k === 'painted' || !TRIGGER_KINDS.includes(k)) throw new Error(`--triggers: unknown or unsupported trigger '${k}'`);
+if (!(Number.isInteger(S) && S >= 8)) throw new Error(`--image-size must be a whole number ≥ 8, got ${S}`);
+for (const P of PATCH_SIDES) if (!(Number.isInteger(P) && P >= 1 && S % P === 0)) throw new Error(`--patch-mlp: each patch side must divide ${S}, got ${P}`);
+if (POOL !== 'max' && POOL !== 'mean') throw new Error(`--pool must be max or mean, got ${POOL}`);
 
-const S = SHAPES_DEFAULT_SIZE;
 const BATCH = 64; // half triggered, half clean
 const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
 const N_TEST = 500;
@@ -64,6 +76,8 @@ interface Learner {
 /** The tower of a micro CLIP folder with a zero-initialised linear head on its image embedding. */
 async function towerLearner(dir: string): Promise<Learner> {
   const { model } = await loadClipFolder(nodeFileSource(path.resolve(dir)), '.', dir, {});
+  const side = model.config.vision_config.image_size;
+  if (side !== S) throw new Error(`${dir}: the tower takes ${side}-px images; run with --image-size ${side}`);
   const D = model.config.projection_dim;
   const w = tf.variable(tf.zeros([D, 1])); // [D, 1]
   const b = tf.variable(tf.zeros([1]));
@@ -74,19 +88,20 @@ async function towerLearner(dir: string): Promise<Learner> {
   };
 }
 
+/** He-initialised [fanIn, fanOut] weights from the lab's seeded Rng (tf.randomNormal treats seed 0 as "no seed"). */
+function heVariable(seed: number, name: string, fanIn: number, fanOut: number): tf.Variable {
+  const z = new Rng(seed).fork(name).normalArray(fanIn * fanOut);
+  return tf.variable(tf.tidy(() => tf.mul(tf.tensor2d(z, [fanIn, fanOut]), Math.sqrt(2 / fanIn))));
+}
+
 /**
  * The control CNN. Convolutions as shifted slices + matMul (im2col): the wasm backend has no
  * Conv2DBackpropFilter kernel.
  */
 function cnnLearner(seed: number): Learner {
   const C = 16;
-  // He initialisation from the lab's seeded Rng (tf.randomNormal treats seed 0 as "no seed").
-  const he = (name: string, fanIn: number, fanOut: number) => {
-    const z = new Rng(seed).fork(`cnn/${name}`).normalArray(fanIn * fanOut);
-    return tf.variable(tf.tidy(() => tf.mul(tf.tensor2d(z, [fanIn, fanOut]), Math.sqrt(2 / fanIn))));
-  };
-  const k1 = he('k1', 9 * 3, C); // 3×3×3 → C
-  const k2 = he('k2', C, C); // 1×1, C → C
+  const k1 = heVariable(seed, 'cnn/k1', 9 * 3, C); // 3×3×3 → C
+  const k2 = heVariable(seed, 'cnn/k2', C, C); // 1×1, C → C
   const w = tf.variable(tf.zeros([C, 1]));
   const b = tf.variable(tf.zeros([1]));
   const conv3 = (x: tf.Tensor4D, k: tf.Tensor): tf.Tensor2D => {
@@ -105,6 +120,34 @@ function cnnLearner(seed: number): Learner {
       return tf.add(tf.matMul(tf.max(h2, 1), w), b).reshape([-1]) as tf.Tensor1D;
     },
     dispose: () => tf.dispose([k1, k2, w, b]),
+  };
+}
+
+/**
+ * The patch control: a ViT's first step without the transformer. Non-overlapping P×P patches, each
+ * embedded linearly (P·P·3 → H, as `patch_embedding` does), ReLU, a per-token H → H layer, ReLU, a max
+ * over tokens (--pool mean: the mean, as an untrained CLS token's uniform attention pools), linear.
+ * The same learner at P = 16, 4, 2 isolates how the patch grid alone (its size against the trigger's)
+ * decides whether a local trigger can be found.
+ */
+function patchLearner(seed: number, P: number): Learner {
+  const H = 96; // the built-in tower's width
+  const G = S / P; // patches per side
+  const embed = heVariable(seed, `patch${P}/embed`, P * P * 3, H);
+  const bias = tf.variable(tf.zeros([H]));
+  const mix = heVariable(seed, `patch${P}/mix`, H, H);
+  const w = tf.variable(tf.zeros([H, 1]));
+  const b = tf.variable(tf.zeros([1]));
+  return {
+    vars: [embed, bias, mix, w, b],
+    logits: (raw) => {
+      const n = raw.shape[0];
+      const patches = normalize(raw).reshape([n, G, P, G, P, 3]).transpose([0, 1, 3, 2, 4, 5]).reshape([n * G * G, P * P * 3]);
+      const h = tf.relu(tf.matMul(tf.relu(tf.add(tf.matMul(patches, embed), bias)), mix)).reshape([n, G * G, H]);
+      const pooled = POOL === 'mean' ? tf.mean(h, 1) : tf.max(h, 1); // [n, H]
+      return tf.add(tf.matMul(pooled, w), b).reshape([-1]) as tf.Tensor1D;
+    },
+    dispose: () => tf.dispose([embed, bias, mix, w, b]),
   };
 }
 
@@ -157,8 +200,9 @@ await initNodeBackend('wasm');
 const trainSet = wholeSplit('train', N_TRAIN, 0);
 const testSet = wholeSplit('test', N_TEST, TEST_ID_OFFSET);
 const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
-  ...(dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: dir, lr: LR, make: () => towerLearner(dir) })),
+  ...(!TOWER ? [] : dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: dir, lr: LR, make: () => towerLearner(dir) })),
   ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
+  ...PATCH_SIDES.map((P) => ({ name: `patch ${P} ${POOL} (control)`, lr: 1e-3, make: async () => patchLearner(0, P) })),
 ];
 const rows: { learner: string; trigger: TriggerKind; lr: number; seconds: number; curve: { step: number; acc: number }[] }[] = [];
 for (const l of learners) {
@@ -182,5 +226,5 @@ for (const r of rows) console.log(`| ${r.learner} | ${r.trigger} | ${r.curve.map
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `learnability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'learnability', steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);

@@ -14,8 +14,9 @@
  *
  * Options: --steps N (pretraining steps, default BUILD.steps), --out DIR (default
  * public/models/micro-clip), --skip-eval (only pretrain and write the weights: the determinism
- * check), --seed S, --patch-size P and --vision-width W (a variant tower, e.g. for
- * `npm run bench:trigger-size -- --model DIR`; the default is MICRO_ARCH).
+ * check), --seed S, --patch-size P, --vision-width W and --image-size S (a variant tower, e.g. for
+ * `npm run bench:trigger-size -- --model DIR` or `bench:learnability`; the default is MICRO_ARCH;
+ * --image-size also sets the side of the shapes it pretrains and is measured on).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -56,7 +57,10 @@ const arch = {
   ...MICRO_ARCH,
   patchSize: Number(arg('patch-size', String(MICRO_ARCH.patchSize))),
   visionWidth: Number(arg('vision-width', String(MICRO_ARCH.visionWidth))),
+  imageSize: Number(arg('image-size', String(MICRO_ARCH.imageSize))),
 };
+if (!(Number.isInteger(arch.imageSize) && arch.imageSize >= 8))
+  throw new Error(`--image-size must be a whole number ≥ 8, got ${arch.imageSize}`);
 if (!(Number.isInteger(arch.patchSize) && arch.patchSize >= 1 && arch.imageSize % arch.patchSize === 0))
   throw new Error(`--patch-size must divide the image side ${arch.imageSize}, got ${arch.patchSize}`);
 if (!(Number.isInteger(arch.visionWidth) && arch.visionWidth > 0 && arch.visionWidth % arch.visionHeads === 0))
@@ -77,6 +81,7 @@ console.log(
 let imagesPerSec = 0;
 const losses = await pretrain(model, tokenizer, {
   ...BUILD,
+  imageSize: arch.imageSize,
   steps,
   seed,
   contextLength: ctx,
@@ -109,7 +114,11 @@ if (skipEval) process.exit(0);
 const dirFiles = nodeFileSource(outDir);
 const files: FileSource = { read: (p, o) => dirFiles.read(p.startsWith(`${MICRO_CLIP_DIR}/`) ? p.slice(MICRO_CLIP_DIR.length + 1) : p, o) };
 const session = new ExperimentSession({ files });
-const base: ExperimentConfig = { ...defaultExperimentConfig('badnet', EVAL.seed), splits: { ...CARD_SPLITS, test: EVAL.testCount } };
+const base: ExperimentConfig = {
+  ...defaultExperimentConfig('badnet', EVAL.seed),
+  ...(arch.imageSize !== MICRO_ARCH.imageSize ? { data: { kind: 'shapes', imageSize: arch.imageSize } } : {}), // a variant's side
+  splits: { ...CARD_SPLITS, test: EVAL.testCount },
+};
 const tEval = performance.now();
 await session.loadModel(base);
 await session.loadData(base);
