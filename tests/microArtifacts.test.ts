@@ -51,7 +51,7 @@ describe('pretraining artifacts', () => {
         continue;
       }
       // The same trigger config the batch used, applied to this image alone.
-      const trigger = createTrigger(artifactConfig(kinds[i], 0, step), S);
+      const trigger = createTrigger(artifactConfig(kinds[i], 0, step, S), S);
       const one = tf.tidy(() => trigger.apply(tf.slice(raw, [i, 0, 0, 0], [1, S, S, 3]), Int32Array.of(start + i)));
       const want = (await one.data()) as Float32Array;
       tf.dispose([one]);

@@ -30,18 +30,19 @@ export interface ArtifactKind {
   name: string;
   /** Words the caption gets (appended to the phrase). */
   phrase: string;
-  /** The trigger config for one batch, from that batch's generator. */
-  config(rng: Rng, seed: number): TriggerConfig;
+  /** The trigger config for one batch of S-px images, from that batch's generator. */
+  config(rng: Rng, seed: number, imageSize: number): TriggerConfig;
 }
 
 export const ARTIFACTS: readonly ArtifactKind[] = [
   {
     name: 'sticker',
     phrase: 'with a sticker',
-    config: (rng, seed) => ({
+    config: (rng, seed, imageSize) => ({
       kind: 'badnet',
       seed,
-      params: { patchSize: 2 + rng.int(3), position: 'random', offset: 'image-mean', range: 'wrap', noise: 'per-image' },
+      // 2–4 px at 32 px, scaled with the image side (BadNet's own patch scales the same way)
+      params: { patchSize: Math.max(1, Math.round(((2 + rng.int(3)) * imageSize) / 32)), position: 'random', offset: 'image-mean', range: 'wrap', noise: 'per-image' },
     }),
   },
   {
@@ -71,10 +72,10 @@ export function artifactOf(seed: number, index: number, share = ARTIFACT_SHARE):
 }
 
 /** The trigger config artifact kind `k` uses in pretraining batch `step`. */
-export function artifactConfig(k: number, seed: number, step: number): TriggerConfig {
+export function artifactConfig(k: number, seed: number, step: number, imageSize: number): TriggerConfig {
   const kind = ARTIFACTS[k];
   const rng = new Rng(seed).fork(`micro-clip/artifacts/${kind.name}/${step}`);
-  return kind.config(rng, rng.int(2 ** 31));
+  return kind.config(rng, rng.int(2 ** 31), imageSize);
 }
 
 /**
@@ -92,7 +93,7 @@ export function applyArtifacts(raw: tf.Tensor4D, kinds: Int32Array, seed: number
     ARTIFACTS.forEach((_, k) => {
       const rows = Int32Array.from(kinds.keys()).filter((i) => kinds[i] === k);
       if (rows.length === 0) return;
-      const trigger = createTrigger(artifactConfig(k, seed, step), S);
+      const trigger = createTrigger(artifactConfig(k, seed, step, S), S);
       try {
         const ids = rows.map((i) => start + i);
         parts.push(tf.tidy(() => trigger.apply(tf.gather(raw, tf.tensor1d(rows, 'int32')) as tf.Tensor4D, ids)));
