@@ -11,11 +11,13 @@
  * ASR rises only as clean accuracy falls); `--epochs` trains the attack (and its clean baseline)
  * longer. `--trigger wanet` runs WaNet at its defaults instead (sizes and spots do not apply).
  * `--model DIR` runs a variant micro CLIP written by `npm run build:micro -- --out DIR` (e.g. with
- * `--patch-size 8`) in place of the built-in one.
+ * `--patch-size 8`) in place of the built-in one; `--image-size S` runs the shapes (and so the
+ * triggers) at S px, for a variant built with `--image-size S`.
  *
  *   npx tsx bench/triggerSize.ts [--sizes 2,4,8,12,16] [--spots 0:0,16:16,15:15] [--poison 0.03,0.2,0.5] [--epochs 4]
  *   npx tsx bench/triggerSize.ts --trigger wanet --poison 0.03,0.5
  *   npx tsx bench/triggerSize.ts --model /tmp/micro-p8 --sizes 2 --spots '' --poison 0.03,0.2,0.5
+ *   npx tsx bench/triggerSize.ts --model /tmp/micro-64 --image-size 64 --sizes 5 --spots ''
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +43,8 @@ const rates = arg('poison', '0.03').split(',').map(Number);
 const kind = arg('trigger', 'badnet');
 const epochs = Number(arg('epochs', '0')); // 0: the recipe's
 const modelDir = arg('model', '');
+const imageSize = process.argv.includes('--image-size') ? Number(arg('image-size', '')) : null; // null: the shapes default
+if (imageSize !== null && !(Number.isInteger(imageSize) && imageSize >= 8)) throw new Error(`--image-size must be a whole number ≥ 8, got ${imageSize}`);
 if (kind !== 'badnet' && kind !== 'wanet') throw new Error(`--trigger must be badnet or wanet, got ${kind}`);
 for (const r of rates) if (!(r > 0 && r < 1)) throw new Error(`--poison rates must be in (0, 1), got ${r}`);
 if (!(Number.isInteger(epochs) && epochs >= 0)) throw new Error(`--epochs must be a whole number, got ${epochs}`);
@@ -68,6 +72,7 @@ const rows = [];
 for (const c of cases) {
   const config = tbarTestConfig(kind, 'quick');
   config.attack.poisonRate = c.poisonRate;
+  if (imageSize !== null) config.data = { kind: 'shapes', imageSize };
   if (epochs) config.attack.epochs = epochs;
   if (kind === 'badnet')
     config.trigger = {
@@ -104,5 +109,5 @@ for (const r of rows)
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `trigger-size-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'trigger-size', model: modelDir || 'micro-clip', rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'trigger-size', model: modelDir || 'micro-clip', imageSize, rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);
