@@ -38,6 +38,7 @@ import { generateShapes } from '../src/engine/data/shapes';
 import { rawBatch } from '../src/engine/data/batches';
 import { TEST_ID_OFFSET, type ImageSplit, type SplitName } from '../src/engine/data/splits';
 import { normalize } from '../src/engine/clip/preprocess';
+import { patchRows } from '../src/engine/clip/model';
 import { Rng } from '../src/engine/rng';
 import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '../src/engine/triggers';
 
@@ -142,7 +143,7 @@ function patchLearner(seed: number, P: number): Learner {
     vars: [embed, bias, mix, w, b],
     logits: (raw) => {
       const n = raw.shape[0];
-      const patches = normalize(raw).reshape([n, G, P, G, P, 3]).transpose([0, 1, 3, 2, 4, 5]).reshape([n * G * G, P * P * 3]);
+      const patches = patchRows(normalize(raw) as tf.Tensor4D, P); // [n·G·G, P·P·3]
       const h = tf.relu(tf.matMul(tf.relu(tf.add(tf.matMul(patches, embed), bias)), mix)).reshape([n, G * G, H]);
       const pooled = POOL === 'mean' ? tf.mean(h, 1) : tf.max(h, 1); // [n, H]
       return tf.add(tf.matMul(pooled, w), b).reshape([-1]) as tf.Tensor1D;

@@ -37,7 +37,6 @@ import {
   expectedTensorShapes,
   sameShape,
   type TensorShapeDiff,
-  gridSize,
   isVisionWeight,
   visionPositions,
 } from './config';
@@ -312,14 +311,18 @@ function encoderLayerClsOnly(x: tf.Tensor, p: Param, dims: TowerDims, B: number,
  * contiguous runs of P·3 values), times the conv weight [D, 3, P, P] permuted to [P, P, 3, D].
  */
 function patchEmbed(pixels: tf.Tensor4D, weight: tf.Tensor, v: CLIPVisionConfig): tf.Tensor2D {
-  const B = pixels.shape[0];
   const P = v.patch_size;
-  const g = gridSize(v);
   const C = v.num_channels;
-  const rows = tf.reshape(pixels, [B * g, P, g, P * C]); // [B·gy, py, gx, px·c]
-  const patches = tf.reshape(tf.transpose(rows, [0, 2, 1, 3]), [B * g * g, P * P * C]); // [B·gy·gx, py·px·c]
   const w = tf.reshape(tf.transpose(weight, [2, 3, 1, 0]), [P * P * C, v.hidden_size]); // [py·px·c, D]
-  return tf.matMul(patches, w);
+  return tf.matMul(patchRows(pixels, P), w);
+}
+
+/** Non-overlapping P×P patches of pixels [B, S, S, C] (S a multiple of P) as rows [B·g·g, P·P·C], (py, px, c) order. */
+export function patchRows(pixels: tf.Tensor4D, P: number): tf.Tensor2D {
+  const [B, S, , C] = pixels.shape;
+  const g = S / P;
+  const rows = tf.reshape(pixels, [B * g, P, g, P * C]); // [B·gy, py, gx, px·c]
+  return tf.reshape(tf.transpose(rows, [0, 2, 1, 3]), [B * g * g, P * P * C]); // [B·gy·gx, py·px·c]
 }
 
 function visionForward(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, config: CLIPConfig): tf.Tensor2D {
