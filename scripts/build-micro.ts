@@ -116,7 +116,7 @@ const files: FileSource = { read: (p, o) => dirFiles.read(p.startsWith(`${MICRO_
 const session = new ExperimentSession({ files });
 const base: ExperimentConfig = {
   ...defaultExperimentConfig('badnet', EVAL.seed),
-  ...(arch.imageSize !== MICRO_ARCH.imageSize ? { data: { kind: 'shapes', imageSize: arch.imageSize } } : {}), // a variant's side
+  data: { kind: 'shapes', imageSize: arch.imageSize },
   splits: { ...CARD_SPLITS, test: EVAL.testCount },
 };
 const tEval = performance.now();
