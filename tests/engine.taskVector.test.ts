@@ -76,6 +76,30 @@ describe('TaskVector', () => {
     expect((await values(back))['vision_model.a.weight']).toEqual(Array.from(await f.get('vision_model.a.weight')!.data()));
   });
 
+  it('uploads one scalar per term, not one per tensor (on WebGPU each upload also ends the compute pass)', () => {
+    const base = pre();
+    const tau = TaskVector.fromDifference(ft(), pre());
+    const o = tau.scale(2);
+    const backend = tf.backend() as unknown as { write(values: unknown, shape: number[], dtype: string): unknown };
+    const write = backend.write;
+    let made = 0; // tensors made from JS values: what the WebGPU backend uploads
+    backend.write = function (this: unknown, values, shape, dtype) {
+      if (values != null) made++;
+      return write.call(this, values, shape, dtype);
+    };
+    try {
+      const sum = applySum(base, [
+        [tau, 1],
+        [o, 0],
+        [o, -0.25],
+      ]);
+      expect(made).toBe(2); // two non-zero terms, over two tensors
+      tf.dispose([...sum.values()]);
+    } finally {
+      backend.write = write;
+    }
+  });
+
   it('throws typed errors on mismatched keys/shapes and after dispose', () => {
     const a = TaskVector.fromDifference(ft(), pre());
     const b = new TaskVector(W([['vision_model.a.weight', [2, 2], [0, 0, 0, 0]]]));

@@ -187,12 +187,29 @@ function checkTerms(base: WeightMap, terms: [TaskVector, number][]): string[] {
   return names;
 }
 
-/** base[n] + Σ c_k·τ_k[n] for one tensor (a new tensor). */
-function sumOne(base: WeightMap, terms: [TaskVector, number][], n: string): tf.Tensor {
+/**
+ * The coefficients c_k as scalar tensors, made once per call and shared by every tensor of the tower
+ * (null where c_k = 0: that term is skipped). A JS number in `tf.mul(τ, c)` would be uploaded anew for
+ * each of the tower's tensors, and on WebGPU every upload also ends the compute pass.
+ */
+function withCoefficients<T>(terms: [TaskVector, number][], f: (coefs: (tf.Scalar | null)[]) => T): T {
+  const coefs = terms.map(([, c]) => (c === 0 ? null : tf.scalar(c)));
+  try {
+    return f(coefs);
+  } finally {
+    for (const c of coefs) c?.dispose();
+  }
+}
+
+/** base[n] + Σ c_k·τ_k[n] for one tensor (a new tensor); `coefs` from withCoefficients. */
+function sumOne(base: WeightMap, terms: [TaskVector, number][], coefs: (tf.Scalar | null)[], n: string): tf.Tensor {
   const b = base.get(n)!;
   return tf.tidy(() => {
     let acc: tf.Tensor = b;
-    for (const [v, c] of terms) if (c !== 0) acc = tf.add(acc, tf.mul(v.tensors.get(n)!, c));
+    terms.forEach(([v], k) => {
+      const c = coefs[k];
+      if (c) acc = tf.add(acc, tf.mul(v.tensors.get(n)!, c));
+    });
     return acc === b ? tf.clone(b) : acc;
   });
 }
@@ -202,9 +219,8 @@ function sumOne(base: WeightMap, terms: [TaskVector, number][], n: string): tf.T
  * the same names, and base must hold them). Returns a new partial weight map owned by the caller.
  */
 export function applySum(base: WeightMap, terms: [TaskVector, number][]): WeightMap {
-  const out = new Map<string, tf.Tensor>();
-  for (const n of checkTerms(base, terms)) out.set(n, sumOne(base, terms, n));
-  return out;
+  const names = checkTerms(base, terms);
+  return withCoefficients(terms, (coefs) => new Map(names.map((n) => [n, sumOne(base, terms, coefs, n)])));
 }
 
 /** Copies of a model's weights (default: the vision tower), owned by the caller: θ_pre, θ_b, … */
@@ -236,12 +252,15 @@ export function loadArithmetic(model: ClipModel, base: WeightMap, terms: [TaskVe
     model.setWeights(base);
     return;
   }
-  for (const n of checkTerms(base, terms)) {
-    const t = sumOne(base, terms, n);
-    try {
-      model.setWeights(new Map([[n, t]]));
-    } finally {
-      t.dispose();
+  const names = checkTerms(base, terms);
+  withCoefficients(terms, (coefs) => {
+    for (const n of names) {
+      const t = sumOne(base, terms, coefs, n);
+      try {
+        model.setWeights(new Map([[n, t]]));
+      } finally {
+        t.dispose();
+      }
     }
-  }
+  });
 }
