@@ -16,7 +16,8 @@
  *      64; ViT-B/32's forward and forward+backward at batch 2 / 32 / 128, one AdamW update of its
  *      vision tower, one DECREE step at batch 32;
  *   4. the lab's default experiment, every stage as "Run everything" runs it (evaluation batch as the
- *      app's worker picks it: eval/batchPlan.ts), with each stage's seconds and the
+ *      app's worker picks it: eval/batchPlan.ts), with each stage's seconds, its host→GPU uploads
+ *      (tensors made from JS values: each also ends WebGPU's compute pass, ~0.7 ms on the H100) and the
  *      figures it gives (CA/ASR of θ_b and of the cleaned model). `--model b32` swaps in ViT-B/32's
  *      vision tower with random weights, to time a full-size tower through the same stages.
  * `--quick` keeps matMul 1024³ and the batch-2 cases. Writes everything to --out as JSON.
@@ -150,6 +151,23 @@ const randomB32Loader: ModelLoader = async (source, ctx) => {
 };
 
 /**
+ * Host→GPU uploads so far: tensors made from JS values (a number in `tf.mul(x, 2)` included) that a
+ * kernel then reads, counted by wrapping the WebGPU backend's uploadToGPU (null on other backends).
+ */
+function uploadCounter(): (() => number) | null {
+  const backend = tf.backend() as { uploadToGPU?: (id: object) => void; tensorMap?: { get(id: object): { resource?: unknown; values?: unknown } | undefined } };
+  const upload = backend.uploadToGPU?.bind(backend);
+  if (!upload || !backend.tensorMap) return null;
+  let n = 0;
+  backend.uploadToGPU = (id) => {
+    const d = backend.tensorMap!.get(id);
+    if (d && d.resource == null && d.values != null) n++;
+    upload(id);
+  };
+  return () => n;
+}
+
+/**
  * The lab's experiment, stage by stage as "Run everything" runs them (seconds and figures); the
  * evaluation batch as the app's worker picks it (memory/plan.ts chooseEvalBatchSize), unless given.
  */
@@ -172,13 +190,18 @@ async function experiment(info: BackendInfo | undefined, args: Args) {
   const stages = new Set(args.stages ?? STAGES);
   const seconds: Record<string, number> = {};
   const gpuBytes: Record<string, { inUse?: number; allocated?: number }> = {};
+  const uploads: Record<string, number> = {};
+  const uploaded = uploadCounter();
   const timed = stageTimer(seconds, 2);
   const time = async <T>(stage: string, f: () => Promise<T>): Promise<T> => {
+    const before = uploaded?.() ?? 0;
     const r = await timed(stage, f);
+    if (uploaded) uploads[stage] = uploaded() - before;
     const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
     gpuBytes[stage] = { inUse: m.numBytesInGPU, allocated: m.numBytesAllocatedInGPU };
     const gib = (x?: number) => (x === undefined ? '—' : (x / 2 ** 30).toFixed(2));
-    console.log(`  ${stage}: ${seconds[stage]} s · GPU buffers in use ${gib(m.numBytesInGPU)} GiB, allocated ${gib(m.numBytesAllocatedInGPU)} GiB`);
+    const up = uploaded ? ` · ${uploads[stage]} uploads` : '';
+    console.log(`  ${stage}: ${seconds[stage]} s${up} · GPU buffers in use ${gib(m.numBytesInGPU)} GiB, allocated ${gib(m.numBytesAllocatedInGPU)} GiB`);
     return r;
   };
   const run = <T>(stage: Stage, f: () => Promise<T>): Promise<T | undefined> => (stages.has(stage) ? time(stage, f) : Promise.resolve(undefined));
@@ -199,6 +222,7 @@ async function experiment(info: BackendInfo | undefined, args: Args) {
       config,
       evalBatch,
       seconds,
+      uploads,
       gpuBytes,
       total,
       zeroShotCa: zeroShot?.test.ca,
