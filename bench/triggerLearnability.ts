@@ -8,7 +8,8 @@
  * seed 0), a binary detector is trained on a stream of shapes train images, each batch half
  * triggered (positions and per-image draws vary with the sample id) and half clean:
  *   tower — the whole vision tower of the micro CLIP folder, plus a linear head on its image
- *           embedding: logit = w·img(x) + b (Adam, --lr, default 1e-3);
+ *           embedding: logit = w·img(x) + b (Adam, --lr, default 1e-3); --tower-pool max|mean reads it
+ *           out by the max / mean over all its output tokens (encodeImageTokens) instead;
  *   cnn   — the control: a two-layer CNN trained the same way (3×3 conv, 16 channels, ReLU, 1×1 conv,
  *           16, ReLU, global max pool, linear; Adam 3e-3), ~0.7k weights. It shows the images and
  *           labels carry the signal, and how little a model with local, position-invariant features
@@ -20,7 +21,7 @@
  * few points of training. 0.5 = the learner cannot tell them apart.
  *
  *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn] [--no-tower]
- *     [--patch-mlp 16,4,2] [--pool max|mean] [--image-size 32]
+ *     [--patch-mlp 16,4,2] [--pool max|mean] [--tower-pool cls|max|mean] [--image-size 32]
  *   (--image-size: the side of the shapes images and triggers; a tower DIR must take that size, e.g.
  *   one written by `build:micro -- --image-size 64 --patch-size 8`)
  *   (DIR: a micro CLIP folder, e.g. one written by `npm run build:micro -- --out DIR`; default the built-in)
@@ -44,7 +45,7 @@ import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '..
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--image-size']);
+const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--tower-pool', '--image-size']);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const STEPS = Number(opt('--steps', '600'));
 const LR = Number(opt('--lr', '1e-3'));
@@ -54,6 +55,7 @@ const TOWER = !argv.includes('--no-tower');
 const S = Number(opt('--image-size', String(SHAPES_DEFAULT_SIZE))); // image side: shapes, triggers and towers
 const PATCH_SIDES = argv.includes('--patch-mlp') ? opt('--patch-mlp', '').split(',').map(Number) : [];
 const POOL = opt('--pool', 'max');
+const TOWER_POOL = opt('--tower-pool', 'cls');
 const dirs = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1]));
 if (!(Number.isInteger(STEPS) && STEPS >= 4)) throw new Error(`--steps must be a whole number ≥ 4, got ${STEPS}`);
 if (!(LR > 0)) throw new Error(`--lr must be > 0, got ${LR}`);
@@ -61,6 +63,7 @@ for (const k of KINDS) if (k === 'painted' || !TRIGGER_KINDS.includes(k)) throw 
 if (!(Number.isInteger(S) && S >= 8)) throw new Error(`--image-size must be a whole number ≥ 8, got ${S}`);
 for (const P of PATCH_SIDES) if (!(Number.isInteger(P) && P >= 1 && S % P === 0)) throw new Error(`--patch-mlp: each patch side must divide ${S}, got ${P}`);
 if (POOL !== 'max' && POOL !== 'mean') throw new Error(`--pool must be max or mean, got ${POOL}`);
+if (!['cls', 'max', 'mean'].includes(TOWER_POOL)) throw new Error(`--tower-pool must be cls, max or mean, got ${TOWER_POOL}`);
 
 const BATCH = 64; // half triggered, half clean
 const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
@@ -74,7 +77,11 @@ interface Learner {
   dispose(): void;
 }
 
-/** The tower of a micro CLIP folder with a zero-initialised linear head on its image embedding. */
+/**
+ * The tower of a micro CLIP folder with a zero-initialised linear head on its image embedding
+ * (--tower-pool max|mean: on the max / mean of all its output tokens instead, a diagnostic outside
+ * HF's pooling that asks whether the tower's patch tokens carry the trigger when the class token does not).
+ */
 async function towerLearner(dir: string): Promise<Learner> {
   const { model } = await loadClipFolder(nodeFileSource(path.resolve(dir)), '.', dir, {});
   const side = model.config.vision_config.image_size;
@@ -84,7 +91,11 @@ async function towerLearner(dir: string): Promise<Learner> {
   const b = tf.variable(tf.zeros([1]));
   return {
     vars: [...model.visionVariables(), w, b],
-    logits: (raw) => tf.add(tf.matMul(model.encodeImage(normalize(raw)), w), b).reshape([-1]) as tf.Tensor1D,
+    logits: (raw) => {
+      const x = normalize(raw);
+      const emb = TOWER_POOL === 'cls' ? model.encodeImage(x) : TOWER_POOL === 'max' ? tf.max(model.encodeImageTokens(x), 1) : tf.mean(model.encodeImageTokens(x), 1); // [n, D]
+      return tf.add(tf.matMul(emb, w), b).reshape([-1]) as tf.Tensor1D;
+    },
     dispose: () => (model.dispose(), tf.dispose([w, b])),
   };
 }
@@ -201,7 +212,7 @@ await initNodeBackend('wasm');
 const trainSet = wholeSplit('train', N_TRAIN, 0);
 const testSet = wholeSplit('test', N_TEST, TEST_ID_OFFSET);
 const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
-  ...(!TOWER ? [] : dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: dir, lr: LR, make: () => towerLearner(dir) })),
+  ...(!TOWER ? [] : dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: TOWER_POOL === 'cls' ? dir : `${dir} (${TOWER_POOL} of tokens)`, lr: LR, make: () => towerLearner(dir) })),
   ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
   ...PATCH_SIDES.map((P) => ({ name: `patch ${P} ${POOL} (control)`, lr: 1e-3, make: async () => patchLearner(0, P) })),
 ];
@@ -227,5 +238,5 @@ for (const r of rows) console.log(`| ${r.learner} | ${r.trigger} | ${r.curve.map
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `learnability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, towerPool: TOWER_POOL, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);

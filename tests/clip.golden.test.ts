@@ -77,6 +77,18 @@ describe('CLIP golden (torch reference)', () => {
     await compare('quick_gelu default-eot', model, readJson('outputs.json'), false);
   });
 
+  it('encodeImageTokens: [B, 1 + (S/P)², E], its class token is the image embedding', async () => {
+    const pixels = tf.tensor4d(inputs.pixels, inputs.pixels_shape as [number, number, number, number]);
+    const tokens = model.encodeImageTokens(pixels);
+    const v = model.config.vision_config;
+    expect(tokens.shape).toEqual([pixels.shape[0], 1 + (v.image_size / v.patch_size) ** 2, model.config.projection_dim]);
+    const cls = tokens.slice([0, 0, 0], [-1, 1, -1]).reshape([pixels.shape[0], -1]);
+    const err = await relErr(cls, (readJson('outputs.json') as Outputs).image_embeds);
+    errors['class token of encodeImageTokens'] = err;
+    expect(err).toBeLessThanOrEqual(1e-4);
+    tf.dispose([pixels, tokens, cls]);
+  });
+
   it('cropping to the longest prompt (eotIndex given) gives the same embeddings', async () => {
     const rows = [0, 1, 3]; // eot 6, 4, 1 → 7 of 16 tokens are run
     const ids = tf.tensor2d(rows.map((r) => inputs.ids[r]), undefined, 'int32');

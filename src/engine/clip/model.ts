@@ -325,7 +325,11 @@ export function patchRows(pixels: tf.Tensor4D, P: number): tf.Tensor2D {
   return tf.reshape(tf.transpose(rows, [0, 2, 1, 3]), [B * g * g, P * P * C]); // [B·gy·gx, py·px·c]
 }
 
-function visionForward(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, config: CLIPConfig): tf.Tensor2D {
+/**
+ * The vision tower up to its last layer: pixels [B, S, S, C] → the tokens entering that layer
+ * [B·T, D] (T = 1 + (S/P)², token 0 the class token).
+ */
+function visionTokensBeforeLast(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, config: CLIPConfig): tf.Tensor2D {
   const v = config.vision_config;
   const [B, S1, S2, C] = pixels.shape;
   if (S1 !== v.image_size || S2 !== v.image_size || C !== v.num_channels) {
@@ -338,15 +342,35 @@ function visionForward(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, conf
   const cls = tf.broadcastTo(tf.reshape(w('vision_model.embeddings.class_embedding'), [1, 1, D]), [B, 1, D]);
   const tokens = tf.add(tf.concat([cls, patches], 1), w('vision_model.embeddings.position_embedding.weight')); // [B, T, D]
   let x: tf.Tensor2D = layerNorm(tf.reshape(tokens, [B * T, D]), w('vision_model.pre_layrnorm.weight'), w('vision_model.pre_layrnorm.bias'), v.layer_norm_eps);
-  const L = v.num_hidden_layers;
-  for (let i = 0; i < L - 1; i++) {
+  for (let i = 0; i < v.num_hidden_layers - 1; i++) {
     const prefix = `vision_model.encoder.layers.${i}.`;
     x = encoderLayer(x, (s) => w(prefix + s), v, B, T);
   }
-  const last = `vision_model.encoder.layers.${L - 1}.`;
-  const pooled = encoderLayerClsOnly(x, (s) => w(last + s), v, B, T); // [B, D]
-  const post = layerNorm(pooled, w('vision_model.post_layernorm.weight'), w('vision_model.post_layernorm.bias'), v.layer_norm_eps);
-  return linear(post, w('visual_projection.weight')); // [B, E]
+  return x;
+}
+
+/** post_layernorm then visual_projection, rows [N, D] → [N, E]. */
+function visionHead(x: tf.Tensor, w: (name: string) => tf.Tensor, v: CLIPVisionConfig): tf.Tensor2D {
+  const post = layerNorm(x, w('vision_model.post_layernorm.weight'), w('vision_model.post_layernorm.bias'), v.layer_norm_eps);
+  return linear(post, w('visual_projection.weight'));
+}
+
+function visionForward(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, config: CLIPConfig): tf.Tensor2D {
+  const v = config.vision_config;
+  const x = visionTokensBeforeLast(pixels, w, config);
+  const last = `vision_model.encoder.layers.${v.num_hidden_layers - 1}.`;
+  const pooled = encoderLayerClsOnly(x, (s) => w(last + s), v, pixels.shape[0], visionPositions(v)); // [B, D]
+  return visionHead(pooled, w, v); // [B, E]
+}
+
+/** Every token through the whole tower, post_layernorm and visual_projection: [B, T, E]. */
+function visionForwardTokens(pixels: tf.Tensor4D, w: (name: string) => tf.Tensor, config: CLIPConfig): tf.Tensor3D {
+  const v = config.vision_config;
+  const B = pixels.shape[0];
+  const T = visionPositions(v);
+  const last = `vision_model.encoder.layers.${v.num_hidden_layers - 1}.`;
+  const x = encoderLayer(visionTokensBeforeLast(pixels, w, config), (s) => w(last + s), v, B, T); // [B·T, D]
+  return tf.reshape(visionHead(x, w, v), [B, T, config.projection_dim]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,6 +545,17 @@ export class ClipModel {
   encodeImage(pixels: tf.Tensor4D): tf.Tensor2D {
     this.assertLive();
     return tf.tidy(() => visionForward(pixels, this.w, this.config));
+  }
+
+  /**
+   * Every output token of the vision tower, each through post_layernorm and visual_projection:
+   * pixels [B, S, S, 3] → [B, T, E] (T = 1 + (S/P)²). Token 0 is encodeImage's embedding; the others
+   * are the patch tokens that HF's pooler drops (for reading a tower out other than by its class token,
+   * as `bench:learnability --tower-pool` does).
+   */
+  encodeImageTokens(pixels: tf.Tensor4D): tf.Tensor3D {
+    this.assertLive();
+    return tf.tidy(() => visionForwardTokens(pixels, this.w, this.config));
   }
 
   /**
