@@ -151,7 +151,8 @@ What they lack is a fine patch grid and pooling that singles out one token (\`be
 patch on the 16-px grid (0.50 after 600 steps), partly on a 4-px grid (0.69), on a 2-px grid (0.93);
 at 64 px with 8-px patches, ViT-B/32's geometry, it finds the 5-px patch (0.91), but not with a mean
 over tokens (0.51), nor does an untrained tower of that geometry (0.50; 10× the built-in's time per step)
-or one pretrained with captioned 4–8-px stickers (1000 steps, 35 min; 0.50; 3% BadNet poisoning: ASR 9.2%).
+or one pretrained with captioned 4–8-px stickers (1000 steps, 35 min; 0.50; 3% BadNet poisoning: ASR 9.2%),
+even read out by a max over all their output tokens (\`--tower-pool max\`: 0.50 untrained, 0.52 pretrained).
 The lab's Attack and Results panels say when a backdoor did
 not take. The TBAR effect tests (20,000 training images) run SIG and Blended in \`npm test\` and
 BadNet and WaNet in \`npm run test:effect\`.
