@@ -17,7 +17,8 @@
  *      vision tower, one DECREE step at batch 32;
  *   4. the lab's default experiment, every stage as "Run everything" runs it (evaluation batch as the
  *      app's worker picks it: eval/batchPlan.ts), with each stage's seconds, its host→GPU uploads
- *      (tensors made from JS values: each also ends WebGPU's compute pass, ~0.7 ms on the H100) and the
+ *      (tensors made from JS values; into a pooled buffer one also ends the compute pass; an op with
+ *      one took ~0.7 ms on the H100, 80 µs without) and the
  *      figures it gives (CA/ASR of θ_b and of the cleaned model). `--model b32` swaps in ViT-B/32's
  *      vision tower with random weights, to time a full-size tower through the same stages.
  * `--quick` keeps matMul 1024³ and the batch-2 cases. Writes everything to --out as JSON.

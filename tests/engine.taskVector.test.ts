@@ -76,7 +76,7 @@ describe('TaskVector', () => {
     expect((await values(back))['vision_model.a.weight']).toEqual(Array.from(await f.get('vision_model.a.weight')!.data()));
   });
 
-  it('uploads one scalar per term, not one per tensor (on WebGPU each upload also ends the compute pass)', () => {
+  it('uploads one scalar per term, not one per tensor (on WebGPU an upload can end the compute pass)', () => {
     const base = pre();
     const tau = TaskVector.fromDifference(ft(), pre());
     const o = tau.scale(2);

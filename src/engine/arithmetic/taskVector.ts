@@ -190,7 +190,8 @@ function checkTerms(base: WeightMap, terms: [TaskVector, number][]): string[] {
 /**
  * The coefficients c_k as scalar tensors, made once per call and shared by every tensor of the tower
  * (null where c_k = 0: that term is skipped). A JS number in `tf.mul(τ, c)` would be uploaded anew for
- * each of the tower's tensors, and on WebGPU every upload also ends the compute pass.
+ * each of the tower's tensors; on WebGPU an upload into a pooled buffer goes through a staging copy
+ * that also ends the compute pass.
  */
 function withCoefficients<T>(terms: [TaskVector, number][], f: (coefs: (tf.Scalar | null)[]) => T): T {
   const coefs = terms.map(([, c]) => (c === 0 ? null : tf.scalar(c)));
