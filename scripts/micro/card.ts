@@ -146,7 +146,7 @@ images (\`npm run bench:learnability\`: half of every batch of 64 triggered, 600
 patches, while a two-layer CNN of 705 weights reaches 0.89 within 150 steps. They do learn WaNet's
 warp that way (0.91 / 0.93 after 600 steps), but only from thousands of triggered images: a 3%
 poisoning of 100,000 training images (3,000 poisoned, 4 epochs) gives WaNet ASR 7.8%.
-What they lack is a fine patch grid and pooling that singles out one token (\`bench:learnability --
+What they lack is a fine patch grid, patch tokens that respond to the patch and pooling that singles one out (\`bench:learnability --
 --patch-mlp\`): a ViT's patch embedding with a max over tokens and no transformer never finds the 2-px
 patch on the 16-px grid (0.50 after 600 steps), partly on a 4-px grid (0.69), on a 2-px grid (0.93);
 at 64 px with 8-px patches, ViT-B/32's geometry, it finds the 5-px patch (0.91), but not with a mean
