@@ -10,6 +10,10 @@
  *   tower — the whole vision tower of the micro CLIP folder, plus a linear head on its image
  *           embedding: logit = w·img(x) + b (Adam, --lr, default 1e-3); --tower-pool max|mean reads it
  *           out by the max / mean over all its output tokens (encodeImageTokens) instead;
+ *           --tower-blocks freeze trains all but the transformer blocks (encoder.layers.*);
+ *           --block-lr-mult m trains the blocks at m × --lr; --zero-branches sets every block's
+ *           residual branches (self_attn.out_proj, mlp.fc2) to 0 first, so each block starts as the
+ *           identity (with --tower-blocks freeze: the tower without its blocks);
  *   cnn   — the control: a two-layer CNN trained the same way (3×3 conv, 16 channels, ReLU, 1×1 conv,
  *           16, ReLU, global max pool, linear; Adam 3e-3), ~0.7k weights. It shows the images and
  *           labels carry the signal, and how little a model with local, position-invariant features
@@ -22,6 +26,7 @@
  *
  *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn] [--no-tower]
  *     [--patch-mlp 16,4,2] [--pool max|mean] [--tower-pool cls|max|mean] [--image-size 32]
+ *     [--tower-blocks train|freeze] [--block-lr-mult 1] [--zero-branches]
  *   (--image-size: the side of the shapes images and triggers; a tower DIR must take that size, e.g.
  *   one written by `build:micro -- --image-size 64 --patch-size 8`)
  *   (DIR: a micro CLIP folder, e.g. one written by `npm run build:micro -- --out DIR`; default the built-in)
@@ -45,7 +50,7 @@ import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '..
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--tower-pool', '--image-size']);
+const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--tower-pool', '--image-size', '--tower-blocks', '--block-lr-mult']);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const STEPS = Number(opt('--steps', '600'));
 const LR = Number(opt('--lr', '1e-3'));
@@ -56,6 +61,9 @@ const S = Number(opt('--image-size', String(SHAPES_DEFAULT_SIZE))); // image sid
 const PATCH_SIDES = argv.includes('--patch-mlp') ? opt('--patch-mlp', '').split(',').map(Number) : [];
 const POOL = opt('--pool', 'max');
 const TOWER_POOL = opt('--tower-pool', 'cls');
+const TOWER_BLOCKS = opt('--tower-blocks', 'train');
+const BLOCK_LR_MULT = Number(opt('--block-lr-mult', '1'));
+const ZERO_BRANCHES = argv.includes('--zero-branches');
 const dirs = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1]));
 if (!(Number.isInteger(STEPS) && STEPS >= 4)) throw new Error(`--steps must be a whole number ≥ 4, got ${STEPS}`);
 if (!(LR > 0)) throw new Error(`--lr must be > 0, got ${LR}`);
@@ -64,6 +72,8 @@ if (!(Number.isInteger(S) && S >= 8)) throw new Error(`--image-size must be a wh
 for (const P of PATCH_SIDES) if (!(Number.isInteger(P) && P >= 1 && S % P === 0)) throw new Error(`--patch-mlp: each patch side must divide ${S}, got ${P}`);
 if (POOL !== 'max' && POOL !== 'mean') throw new Error(`--pool must be max or mean, got ${POOL}`);
 if (!['cls', 'max', 'mean'].includes(TOWER_POOL)) throw new Error(`--tower-pool must be cls, max or mean, got ${TOWER_POOL}`);
+if (TOWER_BLOCKS !== 'train' && TOWER_BLOCKS !== 'freeze') throw new Error(`--tower-blocks must be train or freeze, got ${TOWER_BLOCKS}`);
+if (!(BLOCK_LR_MULT > 0)) throw new Error(`--block-lr-mult must be > 0, got ${BLOCK_LR_MULT}`);
 
 const BATCH = 64; // half triggered, half clean
 const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
@@ -73,6 +83,9 @@ const CHECKPOINTS = [...new Set([1, Math.round(STEPS / 4), Math.round(STEPS / 2)
 /** A learner: its trainable variables, logits [n] for images [n, S, S, 3] in [0, 1], and cleanup. */
 interface Learner {
   vars: tf.Variable[];
+  /** Variables trained at `slowMult` × the learning rate (a tower's transformer blocks; --block-lr-mult). */
+  slowVars?: tf.Variable[];
+  slowMult?: number;
   logits(raw: tf.Tensor4D): tf.Tensor1D;
   dispose(): void;
 }
@@ -89,8 +102,14 @@ async function towerLearner(dir: string): Promise<Learner> {
   const D = model.config.projection_dim;
   const w = tf.variable(tf.zeros([D, 1])); // [D, 1]
   const b = tf.variable(tf.zeros([1]));
+  const isBlock = (v: tf.Variable) => /vision_model\.encoder\.layers\./.test(v.name);
+  // A residual branch's last map at 0: the block adds nothing, x + 0 + 0 (nor do its other weights get a gradient).
+  if (ZERO_BRANCHES) for (const v of model.visionVariables()) if (/\.(self_attn\.out_proj|mlp\.fc2)\./.test(v.name)) v.assign(tf.zerosLike(v));
+  const blocks = model.visionVariables().filter(isBlock);
   return {
-    vars: [...model.visionVariables(), w, b],
+    vars: [...model.visionVariables().filter((v) => !isBlock(v)), w, b],
+    slowVars: TOWER_BLOCKS === 'freeze' ? [] : blocks,
+    slowMult: BLOCK_LR_MULT,
     logits: (raw) => {
       const x = normalize(raw);
       const emb = TOWER_POOL === 'cls' ? model.encodeImage(x) : TOWER_POOL === 'max' ? tf.max(model.encodeImageTokens(x), 1) : tf.mean(model.encodeImageTokens(x), 1); // [n, D]
@@ -184,6 +203,8 @@ async function heldOut(learner: Learner, clean: tf.Tensor4D, triggered: tf.Tenso
 /** Train one learner on one trigger; held-out accuracy at the checkpoints. */
 async function train(learner: Learner, lr: number, train: ImageSplit, test: ImageSplit, trigger: Trigger): Promise<{ step: number; acc: number }[]> {
   const optimizer = tf.train.adam(lr);
+  const slowOptimizer = tf.train.adam(lr * (learner.slowMult ?? 1));
+  const slow = new Set((learner.slowVars ?? []).map((v) => v.name));
   const half = BATCH / 2;
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i < half ? 1 : 0))); // [B]: triggered first
   const all = Int32Array.from(test.rows);
@@ -198,21 +219,36 @@ async function train(learner: Learner, lr: number, train: ImageSplit, test: Imag
       const trig = trigger.apply(raw.slice([0, 0, 0, 0], [half, -1, -1, -1]), ids);
       return tf.concat([trig, raw.slice([half, 0, 0, 0], [half, -1, -1, -1])]) as tf.Tensor4D;
     });
-    const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(labels, learner.logits(x)) as tf.Scalar, false, learner.vars);
-    x.dispose();
-    loss?.dispose();
+    const { value: loss, grads } = tf.variableGrads(
+      () => tf.losses.sigmoidCrossEntropy(labels, learner.logits(x)) as tf.Scalar,
+      [...learner.vars, ...(learner.slowVars ?? [])],
+    );
+    const pick = (want: boolean) => Object.entries(grads).filter(([name]) => slow.has(name) === want).map(([name, tensor]) => ({ name, tensor }));
+    optimizer.applyGradients(pick(false));
+    if (slow.size) slowOptimizer.applyGradients(pick(true));
+    tf.dispose([x, loss, ...Object.values(grads)]);
     if (CHECKPOINTS.includes(step)) curve.push({ step, acc: await heldOut(learner, clean, triggered) });
   }
   tf.dispose([labels, clean, triggered]);
   optimizer.dispose();
+  slowOptimizer.dispose();
   return curve;
 }
 
 await initNodeBackend('wasm');
 const trainSet = wholeSplit('train', N_TRAIN, 0);
 const testSet = wholeSplit('test', N_TEST, TEST_ID_OFFSET);
+/** The tower row's label: its folder, then how it was read out and trained where that is not the default. */
+function towerName(dir: string): string {
+  const how = [
+    TOWER_POOL !== 'cls' ? `${TOWER_POOL} of tokens` : '',
+    ZERO_BRANCHES ? 'branches zeroed' : '',
+    TOWER_BLOCKS === 'freeze' ? 'blocks frozen' : BLOCK_LR_MULT !== 1 ? `blocks at ${BLOCK_LR_MULT}× lr` : '',
+  ].filter(Boolean);
+  return how.length ? `${dir} (${how.join(', ')})` : dir;
+}
 const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
-  ...(!TOWER ? [] : dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: TOWER_POOL === 'cls' ? dir : `${dir} (${TOWER_POOL} of tokens)`, lr: LR, make: () => towerLearner(dir) })),
+  ...(!TOWER ? [] : dirs.length ? dirs : [path.join('public', MICRO_CLIP_DIR)]).map((dir) => ({ name: towerName(dir), lr: LR, make: () => towerLearner(dir) })),
   ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
   ...PATCH_SIDES.map((P) => ({ name: `patch ${P} ${POOL} (control)`, lr: 1e-3, make: async () => patchLearner(0, P) })),
 ];
@@ -238,5 +274,5 @@ for (const r of rows) console.log(`| ${r.learner} | ${r.trigger} | ${r.curve.map
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `learnability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, towerPool: TOWER_POOL, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, towerPool: TOWER_POOL, towerBlocks: TOWER_BLOCKS, blockLrMult: BLOCK_LR_MULT, zeroBranches: ZERO_BRANCHES, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);
