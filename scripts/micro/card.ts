@@ -153,6 +153,8 @@ at 64 px with 8-px patches, ViT-B/32's geometry, it finds the 5-px patch (0.91),
 over tokens (0.51), nor does an untrained tower of that geometry (0.50; 10× the built-in's time per step)
 or one pretrained with captioned 4–8-px stickers (1000 steps, 35 min; 0.50; 3% BadNet poisoning: ASR 9.2%),
 even read out by a max over all their output tokens (\`--tower-pool max\`: 0.50 untrained, 0.52 pretrained).
+The untrained tower's patch tokens do learn it while its transformer blocks stay frozen and the rest trains
+(\`--tower-blocks freeze\`: 0.81; with the blocks at a tenth of the learning rate 0.59), but its class token does not (0.50).
 The lab's Attack and Results panels say when a backdoor did
 not take. The TBAR effect tests (20,000 training images) run SIG and Blended in \`npm test\` and
 BadNet and WaNet in \`npm run test:effect\`.
