@@ -74,6 +74,7 @@ if (POOL !== 'max' && POOL !== 'mean') throw new Error(`--pool must be max or me
 if (!['cls', 'max', 'mean'].includes(TOWER_POOL)) throw new Error(`--tower-pool must be cls, max or mean, got ${TOWER_POOL}`);
 if (TOWER_BLOCKS !== 'train' && TOWER_BLOCKS !== 'freeze') throw new Error(`--tower-blocks must be train or freeze, got ${TOWER_BLOCKS}`);
 if (!(BLOCK_LR_MULT > 0)) throw new Error(`--block-lr-mult must be > 0, got ${BLOCK_LR_MULT}`);
+if (TOWER_BLOCKS === 'freeze' && BLOCK_LR_MULT !== 1) throw new Error('--block-lr-mult has nothing to scale with --tower-blocks freeze');
 
 const BATCH = 64; // half triggered, half clean
 const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
@@ -104,7 +105,7 @@ async function towerLearner(dir: string): Promise<Learner> {
   const b = tf.variable(tf.zeros([1]));
   const isBlock = (v: tf.Variable) => /vision_model\.encoder\.layers\./.test(v.name);
   // A residual branch's last map at 0: the block adds nothing, x + 0 + 0 (nor do its other weights get a gradient).
-  if (ZERO_BRANCHES) for (const v of model.visionVariables()) if (/\.(self_attn\.out_proj|mlp\.fc2)\./.test(v.name)) v.assign(tf.zerosLike(v));
+  if (ZERO_BRANCHES) for (const v of model.visionVariables()) if (/\.(self_attn\.out_proj|mlp\.fc2)\./.test(v.name)) tf.tidy(() => v.assign(tf.zerosLike(v)));
   const blocks = model.visionVariables().filter(isBlock);
   return {
     vars: [...model.visionVariables().filter((v) => !isBlock(v)), w, b],
