@@ -13,7 +13,10 @@
  *           --tower-blocks freeze trains all but the transformer blocks (encoder.layers.*);
  *           --block-lr-mult m trains the blocks at m × --lr; --zero-branches sets every block's
  *           residual branches (self_attn.out_proj, mlp.fc2) to 0 first, so each block starts as the
- *           identity (with --tower-blocks freeze: the tower without its blocks);
+ *           identity (with --tower-blocks freeze: the tower without its blocks); --block-optimizer
+ *           sgd|momentum trains the blocks by plain SGD / momentum 0.9 at that rate instead of Adam;
+ *           --then-cls K (with --tower-pool max) goes on for K more steps read out by the class token,
+ *           blocks trained: can attention learn to pick out a token that already carries the trigger?
  *   cnn   — the control: a two-layer CNN trained the same way (3×3 conv, 16 channels, ReLU, 1×1 conv,
  *           16, ReLU, global max pool, linear; Adam 3e-3), ~0.7k weights. It shows the images and
  *           labels carry the signal, and how little a model with local, position-invariant features
@@ -26,7 +29,8 @@
  *
  *   npx tsx bench/triggerLearnability.ts [DIR …] [--steps 600] [--triggers badnet,wanet,blended,sig] [--lr 1e-3] [--no-cnn] [--no-tower]
  *     [--patch-mlp 16,4,2] [--pool max|mean] [--tower-pool cls|max|mean] [--image-size 32]
- *     [--tower-blocks train|freeze] [--block-lr-mult 1] [--zero-branches]
+ *     [--tower-blocks train|freeze] [--block-lr-mult 1] [--zero-branches] [--block-optimizer adam|sgd|momentum]
+ *     [--then-cls 0]
  *   (--image-size: the side of the shapes images and triggers; a tower DIR must take that size, e.g.
  *   one written by `build:micro -- --image-size 64 --patch-size 8`)
  *   (DIR: a micro CLIP folder, e.g. one written by `npm run build:micro -- --out DIR`; default the built-in)
@@ -50,7 +54,7 @@ import { createTrigger, TRIGGER_KINDS, type Trigger, type TriggerKind } from '..
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--tower-pool', '--image-size', '--tower-blocks', '--block-lr-mult']);
+const valued = new Set(['--steps', '--triggers', '--lr', '--patch-mlp', '--pool', '--tower-pool', '--image-size', '--tower-blocks', '--block-lr-mult', '--block-optimizer', '--then-cls']);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
 const STEPS = Number(opt('--steps', '600'));
 const LR = Number(opt('--lr', '1e-3'));
@@ -64,6 +68,8 @@ const TOWER_POOL = opt('--tower-pool', 'cls');
 const TOWER_BLOCKS = opt('--tower-blocks', 'train');
 const BLOCK_LR_MULT = Number(opt('--block-lr-mult', '1'));
 const ZERO_BRANCHES = argv.includes('--zero-branches');
+const BLOCK_OPTIMIZER = opt('--block-optimizer', 'adam');
+const THEN_CLS = Number(opt('--then-cls', '0'));
 const dirs = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1]));
 if (!(Number.isInteger(STEPS) && STEPS >= 4)) throw new Error(`--steps must be a whole number ≥ 4, got ${STEPS}`);
 if (!(LR > 0)) throw new Error(`--lr must be > 0, got ${LR}`);
@@ -74,12 +80,19 @@ if (POOL !== 'max' && POOL !== 'mean') throw new Error(`--pool must be max or me
 if (!['cls', 'max', 'mean'].includes(TOWER_POOL)) throw new Error(`--tower-pool must be cls, max or mean, got ${TOWER_POOL}`);
 if (TOWER_BLOCKS !== 'train' && TOWER_BLOCKS !== 'freeze') throw new Error(`--tower-blocks must be train or freeze, got ${TOWER_BLOCKS}`);
 if (!(BLOCK_LR_MULT > 0)) throw new Error(`--block-lr-mult must be > 0, got ${BLOCK_LR_MULT}`);
-if (TOWER_BLOCKS === 'freeze' && BLOCK_LR_MULT !== 1) throw new Error('--block-lr-mult has nothing to scale with --tower-blocks freeze');
+if (TOWER_BLOCKS === 'freeze' && BLOCK_LR_MULT !== 1 && !THEN_CLS) throw new Error('--block-lr-mult has nothing to scale with --tower-blocks freeze');
+if (!['adam', 'sgd', 'momentum'].includes(BLOCK_OPTIMIZER)) throw new Error(`--block-optimizer must be adam, sgd or momentum, got ${BLOCK_OPTIMIZER}`);
+if (TOWER_BLOCKS === 'freeze' && BLOCK_OPTIMIZER !== 'adam' && !THEN_CLS) throw new Error('--block-optimizer has nothing to train with --tower-blocks freeze');
+if (!(Number.isInteger(THEN_CLS) && THEN_CLS >= 0)) throw new Error(`--then-cls must be a whole number of steps, got ${THEN_CLS}`);
+if (THEN_CLS && TOWER_POOL !== 'max') throw new Error('--then-cls switches a --tower-pool max run to the class token');
 
 const BATCH = 64; // half triggered, half clean
 const N_TRAIN = 8000; // the stream cycles over these (STEPS·32 clean draws; triggers re-drawn per step)
 const N_TEST = 500;
-const CHECKPOINTS = [...new Set([1, Math.round(STEPS / 4), Math.round(STEPS / 2), STEPS])];
+const TOTAL = STEPS + THEN_CLS;
+const CHECKPOINTS = [
+  ...new Set([1, Math.round(STEPS / 4), Math.round(STEPS / 2), STEPS, ...(THEN_CLS ? [1, Math.round(THEN_CLS / 4), Math.round(THEN_CLS / 2), THEN_CLS].map((k) => STEPS + k) : [])]),
+];
 
 /** A learner: its trainable variables, logits [n] for images [n, S, S, 3] in [0, 1], and cleanup. */
 interface Learner {
@@ -87,6 +100,8 @@ interface Learner {
   /** Variables trained at `slowMult` × the learning rate (a tower's transformer blocks; --block-lr-mult). */
   slowVars?: tf.Variable[];
   slowMult?: number;
+  /** --then-cls: read out by the class token from now on, with the blocks (slowVars) trained. */
+  toClassToken?(): void;
   logits(raw: tf.Tensor4D): tf.Tensor1D;
   dispose(): void;
 }
@@ -107,17 +122,23 @@ async function towerLearner(dir: string): Promise<Learner> {
   // A residual branch's last map at 0: the block adds nothing, x + 0 + 0 (nor do its other weights get a gradient).
   if (ZERO_BRANCHES) for (const v of model.visionVariables()) if (/\.(self_attn\.out_proj|mlp\.fc2)\./.test(v.name)) tf.tidy(() => v.assign(tf.zerosLike(v)));
   const blocks = model.visionVariables().filter(isBlock);
-  return {
+  let pool = TOWER_POOL;
+  const learner: Learner = {
     vars: [...model.visionVariables().filter((v) => !isBlock(v)), w, b],
     slowVars: TOWER_BLOCKS === 'freeze' ? [] : blocks,
     slowMult: BLOCK_LR_MULT,
+    toClassToken: () => {
+      pool = 'cls';
+      learner.slowVars = blocks;
+    },
     logits: (raw) => {
       const x = normalize(raw);
-      const emb = TOWER_POOL === 'cls' ? model.encodeImage(x) : TOWER_POOL === 'max' ? tf.max(model.encodeImageTokens(x), 1) : tf.mean(model.encodeImageTokens(x), 1); // [n, D]
+      const emb = pool === 'cls' ? model.encodeImage(x) : pool === 'max' ? tf.max(model.encodeImageTokens(x), 1) : tf.mean(model.encodeImageTokens(x), 1); // [n, D]
       return tf.add(tf.matMul(emb, w), b).reshape([-1]) as tf.Tensor1D;
     },
     dispose: () => (model.dispose(), tf.dispose([w, b])),
   };
+  return learner;
 }
 
 /** He-initialised [fanIn, fanOut] weights from the lab's seeded Rng (tf.randomNormal treats seed 0 as "no seed"). */
@@ -202,17 +223,32 @@ async function heldOut(learner: Learner, clean: tf.Tensor4D, triggered: tf.Tenso
 }
 
 /** Train one learner on one trigger; held-out accuracy at the checkpoints. */
-async function train(learner: Learner, lr: number, train: ImageSplit, test: ImageSplit, trigger: Trigger): Promise<{ step: number; acc: number }[]> {
+async function train(
+  learner: Learner,
+  lr: number,
+  train: ImageSplit,
+  test: ImageSplit,
+  trigger: Trigger,
+): Promise<{ curve: { step: number; acc: number }[]; blockMove: number | null }> {
   const optimizer = tf.train.adam(lr);
-  const slowOptimizer = tf.train.adam(lr * (learner.slowMult ?? 1));
-  const slow = new Set((learner.slowVars ?? []).map((v) => v.name));
+  const slowLr = lr * (learner.slowMult ?? 1);
+  // Adam's step is ≈ lr per weight whatever the gradient's size; SGD's is lr × the gradient (momentum 0.9: ≈ 10× that).
+  const slowOptimizer = BLOCK_OPTIMIZER === 'sgd' ? tf.train.sgd(slowLr) : BLOCK_OPTIMIZER === 'momentum' ? tf.train.momentum(slowLr, 0.9) : tf.train.adam(slowLr);
+  let slow = new Set((learner.slowVars ?? []).map((v) => v.name));
+  let start = (learner.slowVars ?? []).map((v) => tf.clone(v)); // to report how far the blocks move
   const half = BATCH / 2;
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i < half ? 1 : 0))); // [B]: triggered first
   const all = Int32Array.from(test.rows);
   const clean = rawBatch(test, all, { imageSize: S });
   const triggered = rawBatch(test, all, { imageSize: S, trigger, rows: 'all' }); // at the images' sample ids
   const curve: { step: number; acc: number }[] = [];
-  for (let step = 1; step <= STEPS; step++) {
+  for (let step = 1; step <= TOTAL; step++) {
+    if (step === STEPS + 1 && THEN_CLS) {
+      learner.toClassToken!(); // phase 2: the class token, blocks trained (moved from here on)
+      tf.dispose(start);
+      slow = new Set((learner.slowVars ?? []).map((v) => v.name));
+      start = (learner.slowVars ?? []).map((v) => tf.clone(v));
+    }
     const idx = Int32Array.from({ length: BATCH }, (_, i) => ((step - 1) * BATCH + i) % N_TRAIN);
     const x = tf.tidy(() => {
       const raw = rawBatch(train, idx, { imageSize: S });
@@ -230,10 +266,18 @@ async function train(learner: Learner, lr: number, train: ImageSplit, test: Imag
     tf.dispose([x, loss, ...Object.values(grads)]);
     if (CHECKPOINTS.includes(step)) curve.push({ step, acc: await heldOut(learner, clean, triggered) });
   }
-  tf.dispose([labels, clean, triggered]);
+  // ‖θ_blocks − θ_blocks,0‖ / ‖θ_blocks,0‖ over all block weights (null: no blocks trained; --then-cls: in phase 2).
+  const move = start.length
+    ? tf.tidy(() => {
+        const sq = (ts: tf.Tensor[]) => tf.addN(ts.map((t) => tf.sum(tf.square(t))));
+        return tf.sqrt(tf.div(sq(start.map((s0, i) => tf.sub(learner.slowVars![i], s0))), sq(start)));
+      })
+    : null;
+  const blockMove = move ? (await move.data())[0] : null;
+  tf.dispose([labels, clean, triggered, ...start, ...(move ? [move] : [])]);
   optimizer.dispose();
   slowOptimizer.dispose();
-  return curve;
+  return { curve, blockMove };
 }
 
 await initNodeBackend('wasm');
@@ -244,7 +288,9 @@ function towerName(dir: string): string {
   const how = [
     TOWER_POOL !== 'cls' ? `${TOWER_POOL} of tokens` : '',
     ZERO_BRANCHES ? 'branches zeroed' : '',
+    THEN_CLS ? `then ${THEN_CLS} steps by the class token, blocks trained` : '',
     TOWER_BLOCKS === 'freeze' ? 'blocks frozen' : BLOCK_LR_MULT !== 1 ? `blocks at ${BLOCK_LR_MULT}× lr` : '',
+    BLOCK_OPTIMIZER !== 'adam' ? `blocks by ${BLOCK_OPTIMIZER}` : '',
   ].filter(Boolean);
   return how.length ? `${dir} (${how.join(', ')})` : dir;
 }
@@ -253,18 +299,19 @@ const learners: { name: string; lr: number; make: () => Promise<Learner> }[] = [
   ...(CNN ? [{ name: 'cnn (control)', lr: 3e-3, make: async () => cnnLearner(0) }] : []),
   ...PATCH_SIDES.map((P) => ({ name: `patch ${P} ${POOL} (control)`, lr: 1e-3, make: async () => patchLearner(0, P) })),
 ];
-const rows: { learner: string; trigger: TriggerKind; lr: number; seconds: number; curve: { step: number; acc: number }[] }[] = [];
+const rows: { learner: string; trigger: TriggerKind; lr: number; seconds: number; blockMove: number | null; curve: { step: number; acc: number }[] }[] = [];
 for (const l of learners) {
   for (const kind of KINDS) {
     const trigger = createTrigger(defaultExperimentConfig(kind, 0).trigger, S);
     const learner = await l.make();
     const t0 = performance.now();
-    const curve = await train(learner, l.lr, trainSet, testSet, trigger);
+    const { curve, blockMove } = await train(learner, l.lr, trainSet, testSet, trigger);
     const seconds = (performance.now() - t0) / 1000;
     learner.dispose();
     trigger.dispose();
-    rows.push({ learner: l.name, trigger: kind, lr: l.lr, seconds, curve });
-    console.log(`${l.name} ${kind}: ${curve.map((c) => `${c.step}: ${c.acc.toFixed(3)}`).join('  ')} (${seconds.toFixed(0)} s)`);
+    rows.push({ learner: l.name, trigger: kind, lr: l.lr, seconds, blockMove, curve });
+    const moved = blockMove === null ? '' : `; blocks moved ${(100 * blockMove).toFixed(1)}% of their norm`;
+    console.log(`${l.name} ${kind}: ${curve.map((c) => `${c.step}: ${c.acc.toFixed(3)}`).join('  ')} (${seconds.toFixed(0)} s${moved})`);
   }
 }
 
@@ -275,5 +322,5 @@ for (const r of rows) console.log(`| ${r.learner} | ${r.trigger} | ${r.curve.map
 const out = path.join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 const file = path.join(out, `learnability-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, towerPool: TOWER_POOL, towerBlocks: TOWER_BLOCKS, blockLrMult: BLOCK_LR_MULT, zeroBranches: ZERO_BRANCHES, steps: STEPS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
+writeFileSync(file, JSON.stringify({ bench: 'learnability', imageSize: S, pool: POOL, towerPool: TOWER_POOL, towerBlocks: TOWER_BLOCKS, blockLrMult: BLOCK_LR_MULT, blockOptimizer: BLOCK_OPTIMIZER, zeroBranches: ZERO_BRANCHES, steps: STEPS, thenCls: THEN_CLS, batch: BATCH, nTrain: N_TRAIN, nTest: N_TEST, rows }, null, 2) + '\n');
 console.log(`wrote ${path.relative(ROOT, file)}`);
