@@ -285,12 +285,13 @@ const trainSet = wholeSplit('train', N_TRAIN, 0);
 const testSet = wholeSplit('test', N_TEST, TEST_ID_OFFSET);
 /** The tower row's label: its folder, then how it was read out and trained where that is not the default. */
 function towerName(dir: string): string {
+  // How the blocks train: in the whole run, or (--then-cls) in its second phase.
+  const blocksTrain = [BLOCK_LR_MULT !== 1 ? `at ${BLOCK_LR_MULT}× lr` : '', BLOCK_OPTIMIZER !== 'adam' ? `by ${BLOCK_OPTIMIZER}` : ''].filter(Boolean).join(' ');
   const how = [
     TOWER_POOL !== 'cls' ? `${TOWER_POOL} of tokens` : '',
     ZERO_BRANCHES ? 'branches zeroed' : '',
-    THEN_CLS ? `then ${THEN_CLS} steps by the class token, blocks trained` : '',
-    TOWER_BLOCKS === 'freeze' ? 'blocks frozen' : BLOCK_LR_MULT !== 1 ? `blocks at ${BLOCK_LR_MULT}× lr` : '',
-    BLOCK_OPTIMIZER !== 'adam' ? `blocks by ${BLOCK_OPTIMIZER}` : '',
+    TOWER_BLOCKS === 'freeze' ? 'blocks frozen' : blocksTrain ? `blocks trained ${blocksTrain}` : '',
+    THEN_CLS ? `then ${THEN_CLS} steps by the class token, blocks trained${blocksTrain ? ` ${blocksTrain}` : ''}` : '',
   ].filter(Boolean);
   return how.length ? `${dir} (${how.join(', ')})` : dir;
 }
