@@ -155,6 +155,9 @@ or one pretrained with captioned 4–8-px stickers (1000 steps, 35 min; 0.50; 3%
 even read out by a max over all their output tokens (\`--tower-pool max\`: 0.50 untrained, 0.52 pretrained).
 The untrained tower's patch tokens do learn it while its transformer blocks stay frozen and the rest trains
 (\`--tower-blocks freeze\`: 0.81; with the blocks at a tenth of the learning rate 0.59), but its class token does not (0.50).
+It is Adam's steps on the blocks that stop them: trained by momentum SGD instead, the blocks move 11% of their norm and the
+patch tokens still find it (0.80), where Adam moving them 5% holds them to 0.59; and once the patch tokens carry it, blocks
+trained by Adam teach the class token to pick it out (\`--then-cls\`: 0.87).
 The lab's Attack and Results panels say when a backdoor did
 not take. The TBAR effect tests (20,000 training images) run SIG and Blended in \`npm test\` and
 BadNet and WaNet in \`npm run test:effect\`.
