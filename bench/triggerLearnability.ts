@@ -234,8 +234,8 @@ async function train(
   const slowLr = lr * (learner.slowMult ?? 1);
   // Adam's step is ≈ lr per weight whatever the gradient's size; SGD's is lr × the gradient (momentum 0.9: ≈ 10× that).
   const slowOptimizer = BLOCK_OPTIMIZER === 'sgd' ? tf.train.sgd(slowLr) : BLOCK_OPTIMIZER === 'momentum' ? tf.train.momentum(slowLr, 0.9) : tf.train.adam(slowLr);
-  let slow = new Set((learner.slowVars ?? []).map((v) => v.name));
-  let start = (learner.slowVars ?? []).map((v) => tf.clone(v)); // to report how far the blocks move
+  const snapshot = () => (learner.slowVars ?? []).map((v) => tf.clone(v)); // the blocks as a phase starts, to report how far they move
+  let start = snapshot();
   const half = BATCH / 2;
   const labels = tf.tensor1d(Array.from({ length: BATCH }, (_, i) => (i < half ? 1 : 0))); // [B]: triggered first
   const all = Int32Array.from(test.rows);
@@ -246,8 +246,7 @@ async function train(
     if (step === STEPS + 1 && THEN_CLS) {
       learner.toClassToken!(); // phase 2: the class token, blocks trained (moved from here on)
       tf.dispose(start);
-      slow = new Set((learner.slowVars ?? []).map((v) => v.name));
-      start = (learner.slowVars ?? []).map((v) => tf.clone(v));
+      start = snapshot();
     }
     const idx = Int32Array.from({ length: BATCH }, (_, i) => ((step - 1) * BATCH + i) % N_TRAIN);
     const x = tf.tidy(() => {
@@ -260,6 +259,7 @@ async function train(
       () => tf.losses.sigmoidCrossEntropy(labels, learner.logits(x)) as tf.Scalar,
       [...learner.vars, ...(learner.slowVars ?? [])],
     );
+    const slow = new Set((learner.slowVars ?? []).map((v) => v.name));
     const pick = (want: boolean) => Object.entries(grads).filter(([name]) => slow.has(name) === want).map(([name, tensor]) => ({ name, tensor }));
     optimizer.applyGradients(pick(false));
     if (slow.size) slowOptimizer.applyGradients(pick(true));
