@@ -11,6 +11,7 @@ import { configIssues, ExperimentConfigError, validateConfig } from '../src/engi
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { StaleStageError } from '../src/engine/experiment/stages';
 import { tinyClipFiles } from './util/tinyClip';
+import { accuracyOver } from '../src/engine/eval/byClass';
 
 function smallConfig(): ExperimentConfig {
   const c = defaultExperimentConfig('badnet', 3);
@@ -102,11 +103,18 @@ describe('experiment session', () => {
     expect(await stale(session.zeroShot(c))).toMatch(/load the model/);
     await session.loadModel(c);
     expect(await stale(session.tbar(c))).toMatch(/θ_b.*does not exist yet.*attack/);
-    await session.attack(c, false);
+    const a = await session.attack(c, false);
     expect(await stale(session.sweep(c))).toMatch(/τ̂_t.*rerun TBAR|τ̂_t.*does not exist yet.*TBAR/);
     await session.tbar(c);
     expect(await stale(session.disentangle(c))).toMatch(/α sweep.*sweep/);
-    await session.sweep(c);
+    const sw = await session.sweep(c);
+    // CA by class (eval/byClass.ts): θ_b's counts cover the test split and give back its CA; the sweep
+    // carries them beside θ̂_c's, whose counts give back the sweep's test CA
+    expect(a.byClass!.total.reduce((x, y) => x + y, 0)).toBe(c.splits.test);
+    expect(accuracyOver(a.byClass!)).toBe(a.test.ca);
+    expect(sw.byClass!.backdoored).toEqual(a.byClass);
+    expect(sw.byClass!.cleaned.total).toEqual(a.byClass!.total);
+    expect(accuracyOver(sw.byClass!.cleaned)).toBe(sw.test.ca);
     const d = await session.disentangle(c);
     expect(d.cells.length).toBe(9);
   });

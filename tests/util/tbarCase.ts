@@ -11,6 +11,7 @@ import type { TriggerKind } from '../../src/engine/triggers/types';
 import type { FileSource } from '../../src/engine/experiment/sources';
 import { nodeFileSource } from './nodeFiles';
 import { stageTimer } from './stageTimer';
+import { perClassRates, targetBreakdown } from '../../src/engine/eval/byClass';
 
 /**
  * The per-trigger effect tests' experiment: the lab's defaults (micro CLIP, shapes, MICRO_RECIPE, 3%
@@ -76,7 +77,20 @@ export function formatCase(r: TbarCase): string {
     `${r.config.trigger.kind}: zero-shot CA ${pct(r.zeroShot.test.ca)} | clean FT CA ${pct(a.cleanTest!.ca)} | ` +
     `backdoored CA ${pct(a.test.ca)} ASR ${pct(a.test.asr)} | TBAR α ${s.alpha} CA ${pct(s.test.ca)} ASR ${pct(s.test.asr)} | ` +
     `removed ${pct(s.asrRemoved)}% retained ${pct(s.caRetained)}% | ‖τ̂_t‖ ${r.tbar.triggerNorm.toFixed(3)} ‖τ_b‖ ${r.tbar.backdoorNorm.toFixed(3)} cos ${r.tbar.cosine.toFixed(3)}\n` +
+    `  ${byClassLine(r)}\n` +
     `  sweep (val CA/ASR): ${s.points.map((p) => `${p.alpha}:${pct(p.val.ca)}/${pct(p.val.asr)}`).join(' ')}\n` +
     `  seconds: ${JSON.stringify(r.seconds)}`
+  );
+}
+
+/** CA split into the target class and the others, θ_b → θ̂_c (eval/byClass.ts). */
+export function byClassLine(r: Pick<TbarCase, 'config' | 'sweep'>): string {
+  const b = r.sweep.byClass;
+  if (!b) return 'by class: —';
+  const t = targetBreakdown(b.backdoored, b.cleaned, r.config.attack.target);
+  return (
+    `by class: target class ${pct(t.target.before)} → ${pct(t.target.after)} (${t.target.images} images) | ` +
+    `other classes ${pct(t.others.before)} → ${pct(t.others.after)}, ${pct(t.others.retained)}% retained | ` +
+    `per class ${perClassRates(b.backdoored).map(pct).join(' ')} → ${perClassRates(b.cleaned).map(pct).join(' ')}`
   );
 }

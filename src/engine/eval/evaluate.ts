@@ -16,6 +16,7 @@ import type { Trigger } from '../triggers/types';
 import type { Scores } from '../experiment/results';
 import { accuracy, attackSuccessRate, confusionMatrix, perClassAccuracy, predict } from './metrics';
 import type { InputCache, InputKey } from './inputCache';
+import type { ClassCounts } from './byClass';
 
 /** Evaluation batch size on WASM, where small batches are fastest per image (cache), and on software
  *  WebGPU; on a hardware GPU the worker takes up to 512 where memory allows (eval/batchPlan.ts). */
@@ -108,6 +109,21 @@ export async function scoreSplit(ctx: EvalContext, split: ImageSplit, target: nu
   const clean = await predictSplit(ctx, split, 'none');
   const asr = await asrOnSplit(ctx, split, target);
   return { ca: accuracy(clean, split.labels), asr: asr.rate, cleanCount: clean.length, asrHits: asr.hits, asrCount: asr.count };
+}
+
+/** scoreSplit, plus its clean predictions counted by true class (byClass.ts): one pass, same figures. */
+export async function scoreSplitByClass(ctx: EvalContext, split: ImageSplit, target: number, numClasses: number): Promise<DetailedScores & { byClass: ClassCounts }> {
+  const clean = await predictSplit(ctx, split, 'none');
+  const asr = await asrOnSplit(ctx, split, target);
+  const pc = perClassAccuracy(clean, split.labels, numClasses);
+  return {
+    ca: accuracy(clean, split.labels),
+    asr: asr.rate,
+    cleanCount: clean.length,
+    asrHits: asr.hits,
+    asrCount: asr.count,
+    byClass: { correct: Array.from(pc.correct), total: Array.from(pc.total) },
+  };
 }
 
 /** CA only. */

@@ -7,9 +7,11 @@ import type { CLIPConfig } from '../clip/config';
 import type { DecreeProgress } from '../inversion/decree';
 import type { TargetInference } from '../inversion/targetLabel';
 import type { TriggerConfigOf } from '../triggers/types';
+import type { ClassCounts } from '../eval/byClass';
 
 /** Load progress of loadModel / loadData: bytes while downloading, tensors while uploading, prompts while embedding. */
 export type { LoadProgress } from '../hub/progress';
+export type { ClassCounts } from '../eval/byClass';
 
 /** θ_pre as loaded. */
 export interface ModelSummary {
@@ -103,6 +105,8 @@ export interface ZeroShotResult {
 export interface AttackResult {
   /** θ_b on the test split. */
   test: Scores;
+  /** θ_b's clean test predictions counted by true class (absent in runs saved before it was kept). */
+  byClass?: ClassCounts;
   /** Clean fine-tuning (same data and schedule, no poison), when run, for the "CA within 3 points" check. */
   cleanTest?: Scores;
   losses: number[];
@@ -176,6 +180,9 @@ export interface SweepResult {
   test: Scores;
   /** Backdoored θ_b on the test split, for "removed" and "retained" figures. */
   backdoored: Scores;
+  /** Clean test predictions of θ_b and θ̂_c counted by true class, to split CA into the target class
+   *  and the others (eval/byClass.ts). Absent in runs saved before it was kept, and when θ_b's were not. */
+  byClass?: { backdoored: ClassCounts; cleaned: ClassCounts };
   /** 1 − ASR_after/ASR_before and CA_after/CA_before; null when the "before" is 0 (nothing to remove / retain). */
   asrRemoved: number | null;
   caRetained: number | null;

@@ -36,7 +36,8 @@ import { writeSafetensors, type NamedTensor } from '../io/safetensors';
 import { createTrigger, describeTrigger } from '../triggers';
 import type { Trigger, TriggerConfig } from '../triggers/types';
 import { INPUT_CACHE_BYTES, InputCache, TRAINING_INPUT_CACHE_BYTES } from '../eval/inputCache';
-import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, type EvalContext } from '../eval/evaluate';
+import { asrOnSplit, EVAL_BATCH_SIZE, evaluateSplit, predictSplit, probabilitiesSplit, scoreSplit, scoreSplitByClass, type EvalContext } from '../eval/evaluate';
+import type { ClassCounts } from '../eval/byClass';
 import type { EvalBatchPlan } from '../eval/batchPlan';
 import { finetuneVision } from '../train/finetune';
 import { releaseFreeGpuBuffers } from '../webgpuMemory';
@@ -323,14 +324,18 @@ export class ExperimentSession {
           thetaB = cloneWeights(m);
         }
         let test: Scores;
+        let byClass: ClassCounts;
         try {
-          test = scoresOf(await scoreSplit(ev, data.splits.test, config.attack.target));
+          const scored = await scoreSplitByClass(ev, data.splits.test, config.attack.target, data.loaded.pools.train.classNames.length);
+          test = scoresOf(scored);
+          byClass = scored.byClass;
         } catch (e) {
           disposeWeights(thetaB);
           throw e;
         }
         const result: AttackResult = {
           test,
+          byClass,
           cleanTest,
           losses,
           poisoned: fromFile ? 0 : poison.positions.length,
@@ -500,14 +505,17 @@ export class ExperimentSession {
         }).finally(() => inputs.dispose());
         const alpha = run.selection.alpha;
         loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]);
-        const test = scoresOf(await scoreSplit(ev, data.splits.test, target));
-        const backdoored = backdoor.result.test; // θ_b on the same test split, scored by the attack stage
+        const scored = await scoreSplitByClass(ev, data.splits.test, target, data.loaded.pools.train.classNames.length);
+        const test = scoresOf(scored);
+        // θ_b on the same test split, scored by the attack stage.
+        const { test: backdoored, byClass: backdooredByClass } = backdoor.result;
         const result: SweepResult = {
           points: run.points,
           rule: s.rule,
           alpha,
           test,
           backdoored,
+          ...(backdooredByClass && { byClass: { backdoored: backdooredByClass, cleaned: scored.byClass } }),
           ...removalFigures(backdoored, test),
           satisfied: run.selection.satisfied,
         };
