@@ -188,6 +188,23 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.equal(doc.streams.xiCells.length, run.xiCells.length);
   assert.equal(doc.summary.alpha, run.sweep.alpha);
   assert.equal((await page.getByTestId('clean-ca').locator('.stat-value').textContent()).trim(), `${(run.sweep.test.ca * 100).toFixed(1)}%`);
+  // CA by class: a row per class with test images, the target's marked; the summary splits CA into the
+  // target class and the others, from the sweep's counts.
+  const byClass = run.sweep.byClass;
+  const target = state.config.attack.target;
+  const withImages = byClass.backdoored.total.filter((t) => t > 0).length;
+  assert.equal(await page.getByTestId('by-class').locator('.cls-row').count(), Math.min(withImages, 12));
+  assert.equal(await page.getByTestId('by-class').locator('.cls-row[data-target=true]').getAttribute('data-class'), String(target));
+  const rate = (c, k) => `${((c.correct[k] / c.total[k]) * 100).toFixed(1)}%`; // as the UI's pct()
+  const others = (c) => {
+    let r = 0, n = 0;
+    c.total.forEach((t, k) => { if (k !== target) { r += c.correct[k]; n += t; } });
+    return r / n;
+  };
+  const summary = await page.getByTestId('by-class-summary').textContent();
+  assert.ok(summary.includes(`${rate(byClass.backdoored, target)} → ${rate(byClass.cleaned, target)}`), `target class before → after in "${summary}"`);
+  assert.ok(summary.includes(`(${((others(byClass.cleaned) / others(byClass.backdoored)) * 100).toFixed(1)}% retained)`), `other classes retained in "${summary}"`);
+  log(`by class: ${summary}`);
 
   // Weights as safetensors (a little-endian header length, then JSON), charts as PNG.
   const [tau] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-tau').click()]);

@@ -12,6 +12,7 @@ import { Rng } from '../engine/rng';
 import { differingFirst } from '../engine/arithmetic/disagreement';
 import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
 import type {
+  ClassCounts,
   DataSummary,
   DecreeResult,
   DecreeStampSummary,
@@ -71,6 +72,14 @@ function gaScores(epoch: number): Scores {
 }
 
 const clamp01 = (x: number) => Math.min(1, Math.max(0, x));
+
+/** 100 test images per class around accuracy `ca`; the target class `targetDrop` lower (the cleaned
+ *  model's loss of the target class's own images, eval/byClass.ts). */
+function mockByClass(ca: number, target: number, targetDrop: number): ClassCounts {
+  const total = MOCK_CLASSES.map(() => 100);
+  const correct = MOCK_CLASSES.map((_, k) => Math.round(100 * clamp01(ca + 0.05 * Math.sin(k * 1.7) - (k === target ? targetDrop : 0))));
+  return { correct, total };
+}
 
 // ---- procedural images
 
@@ -424,6 +433,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
       session.attack = attackKey(config);
       return {
         test: BACKDOORED,
+        byClass: mockByClass(BACKDOORED.ca, config.attack.target, 0),
         cleanTest: cleanBaseline ? { ca: 0.88, asr: 0.1 } : undefined,
         losses,
         poisoned: Math.round(config.splits.train * config.attack.poisonRate),
@@ -527,6 +537,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         alpha: best.alpha,
         test,
         backdoored: BACKDOORED,
+        byClass: { backdoored: mockByClass(BACKDOORED.ca, config.attack.target, 0), cleaned: mockByClass(test.ca, config.attack.target, 0.3) },
         asrRemoved: 1 - test.asr / BACKDOORED.asr,
         caRetained: test.ca / BACKDOORED.ca,
         satisfied,

@@ -8,6 +8,7 @@ import { DISENTANGLE_FIELDS, GA_FIELDS } from '../params';
 import { stageReady, useLab } from '../store';
 import { FieldGrid, Settings } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
+import { ClassAccuracy } from './ClassAccuracy';
 import { RunsTable } from './RunsTable';
 import { StageButtons } from './StageButtons';
 import { StageLine } from './StageLine';
@@ -44,6 +45,7 @@ function BeforeAfter() {
           <div className="ba-sub">{removedText(sweep.asrRemoved, 'the backdoor', ` at α = ${fmtAlpha(sweep.alpha)}`)}</div>
         </div>
       </div>
+      <ClassAccuracy />
     </>
   );
 }
