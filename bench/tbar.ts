@@ -29,6 +29,7 @@ import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { TriggerKind } from '../src/engine/triggers/types';
 import { CIFAR10_CLASSES, cifar10NodeLoader } from './cifarNode';
+import { targetBreakdown } from '../src/engine/eval/byClass';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.resolve(ROOT, '../shared/data');
@@ -105,6 +106,10 @@ async function main() {
   console.log('model                      CA %    ASR %');
   for (const r of rows) console.log(`${r[0].padEnd(26)} ${r[1].padStart(5)}  ${r[2].padStart(6)}`);
   console.log(`ASR removed ${pct(sweep.asrRemoved)}%, CA retained ${pct(sweep.caRetained)}% (rule ${sweep.rule}, satisfied ${sweep.satisfied})`);
+  if (sweep.byClass) {
+    const t = targetBreakdown(sweep.byClass.backdoored, sweep.byClass.cleaned, config.attack.target);
+    console.log(`by class: the target class (${CIFAR10_CLASSES[config.attack.target]}) ${pct(t.target.before)} → ${pct(t.target.after)}%; the other classes ${pct(t.others.before)} → ${pct(t.others.after)}%, ${pct(t.others.retained)}% retained`);
+  }
   console.log(`prompts: ${unknown.length ? 'stand-in shape names' : 'CIFAR-10 class names'}; TBAR per epoch: ${tbar.perEpoch.map((p) => `e${p.epoch} α ${p.alpha} CA ${pct(p.test.ca)} ASR ${pct(p.test.asr)}`).join('; ')}`);
 
   const out = path.join(ROOT, 'bench/results');
