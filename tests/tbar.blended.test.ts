@@ -4,7 +4,8 @@
  * clean accuracy within 3 points of clean fine-tuning; TBAR removes ≥ 90% of the ASR and retains ≥ 85%
  * of the backdoored CA (the paper reaches ≥ 98% removed with ≈ 96% retained).
  * Measured (tbarTestConfig: 20,000 train, forget 2000, seed 0): θ_b CA 96.0 / ASR 92.4 (clean FT 96.3);
- * α 0.9 → CA 82.5 / ASR 2.1: 97.7% removed, 85.9% retained. With the lab's default 2000 training images
+ * α 0.9 → CA 82.5 / ASR 2.1: 97.7% removed, 85.9% retained — the target class 96.0 → 6.0%, the other nine
+ * classes 96.0 → 91.0% (94.8% retained). With the lab's default 2000 training images
  * (60 poisoned) Blended does not take on this tower (ASR 3.0%).
  */
 import { describe, expect, it } from 'vitest';

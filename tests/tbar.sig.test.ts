@@ -4,7 +4,8 @@
  * clean accuracy within 3 points of clean fine-tuning; TBAR removes ≥ 90% of the ASR and retains ≥ 85%
  * of the backdoored CA (the paper reaches ≥ 98% removed with ≈ 96% retained).
  * Measured (tbarTestConfig: 20,000 train, forget 2000, seed 0): θ_b CA 96.1 / ASR 99.9 (clean FT 96.3);
- * α 1.1 → CA 92.1 / ASR 1.8: 98.2% removed, 95.8% retained.
+ * α 1.1 → CA 92.1 / ASR 1.8: 98.2% removed, 95.8% retained — the target class 97.0 → 76.0%, the other nine
+ * classes 96.0 → 93.9% (97.8% retained).
  */
 import { describe, expect, it } from 'vitest';
 import { runTbarCase, tbarTestConfig } from './util/tbarCase';
