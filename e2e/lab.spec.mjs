@@ -205,6 +205,7 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.ok(summary.includes(`${rate(byClass.backdoored, target)} → ${rate(byClass.cleaned, target)}`), `target class before → after in "${summary}"`);
   assert.ok(summary.includes(`(${((others(byClass.cleaned) / others(byClass.backdoored)) * 100).toFixed(1)}% retained)`), `other classes retained in "${summary}"`);
   log(`by class: ${summary}`);
+  assert.match(await page.getByTestId('run-ca-retained').first().textContent(), new RegExp(`others ${((others(byClass.cleaned) / others(byClass.backdoored)) * 100).toFixed(1)}%`), 'the runs table lists the other classes retained');
 
   // Weights as safetensors (a little-endian header length, then JSON), charts as PNG.
   const [tau] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-tau').click()]);

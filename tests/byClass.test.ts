@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { accuracyOver, perClassRates, targetBreakdown, type ClassCounts } from '../src/engine/eval/byClass';
 import { perClassAccuracy } from '../src/engine/eval/metrics';
 import { classRows } from '../src/app/classRows';
+import { newRun, summarize } from '../src/app/runs';
+import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
 
 // 3 classes, 10 / 20 / 0 images.
 const before: ClassCounts = { correct: [9, 18, 0], total: [10, 20, 0] };
@@ -67,5 +69,20 @@ describe('the Results panel rows', () => {
     expect(hidden).toBe(15);
     expect(rows.map((r) => r.cls)).toEqual([7, 4, 9, 14, 19]);
     expect(rows[0].name).toBe('class 7');
+  });
+});
+
+describe('the runs table', () => {
+  it("lists the other classes' CA retained beside the overall one; none without counts, or with counts that do not pair", () => {
+    const c = defaultExperimentConfig('sig', 0);
+    c.attack.target = 0;
+    const r = newRun(c, false, 'wasm', 0);
+    const scores = { ca: 0.9, asr: 0.95 };
+    r.sweep = { points: [], rule: 'known-trigger', alpha: 1, test: { ca: 0.6, asr: 0 }, backdoored: scores, asrRemoved: 1, caRetained: 0.6 / 0.9, satisfied: true };
+    expect(summarize(r).othersRetained).toBeNull(); // a run saved before the counts were kept
+    r.sweep.byClass = { backdoored: before, cleaned: after };
+    expect(summarize(r).othersRetained).toBe(17 / 20 / 0.9);
+    r.sweep.byClass = { backdoored: before, cleaned: { correct: [1, 17, 0], total: [10, 19, 1] } };
+    expect(summarize(r).othersRetained).toBeNull();
   });
 });

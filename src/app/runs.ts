@@ -17,6 +17,7 @@ import type {
   XiCell,
   ZeroShotResult,
 } from '../engine/experiment/results';
+import { targetBreakdown } from '../engine/eval/byClass';
 import { TRIGGER_LABELS } from './defaults';
 import { fmtAlpha, pct } from './format';
 import type { StageId } from './pipeline';
@@ -119,6 +120,8 @@ export interface RunSummary {
   asrAfter: number | null;
   asrRemoved: number | null;
   caRetained: number | null;
+  /** CA retained on the classes other than the target (eval/byClass.ts); null without the counts. */
+  othersRetained: number | null;
   alpha: number | null;
   ms: number;
 }
@@ -147,9 +150,20 @@ export function summarize(r: RunRecord): RunSummary {
     asrAfter: after?.asr ?? null,
     asrRemoved: r.sweep?.asrRemoved ?? null,
     caRetained: r.sweep?.caRetained ?? null,
+    othersRetained: othersRetained(r),
     alpha: r.sweep?.alpha ?? null,
     ms: Object.values(r.timings).reduce((a, b) => a + (b ?? 0), 0),
   };
+}
+
+function othersRetained(r: RunRecord): number | null {
+  const b = r.sweep?.byClass;
+  if (!b) return null;
+  try {
+    return targetBreakdown(b.backdoored, b.cleaned, r.config.attack.target).others.retained;
+  } catch {
+    return null; // counts that are not a before/after pair: no figure rather than a wrong one
+  }
 }
 
 export const alphaLabel = (a: number | null) => (a === null ? '—' : `α = ${fmtAlpha(a)}`);

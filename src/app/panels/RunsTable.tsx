@@ -26,7 +26,7 @@ export function RunsTable() {
             <th scope="col" className="num">CA<br /><span className="th-sub">backdoored → cleaned</span></th>
             <th scope="col" className="num">ASR<br /><span className="th-sub">backdoored → cleaned</span></th>
             <th scope="col" className="num">ASR removed</th>
-            <th scope="col" className="num">CA retained</th>
+            <th scope="col" className="num">CA retained<br /><span className="th-sub">all · other classes</span></th>
             <th scope="col" className="num">α</th>
             <th scope="col" className="num">Time</th>
             <th scope="col"><span className="sr-only">Actions</span></th>
@@ -46,7 +46,10 @@ export function RunsTable() {
                 <td className="num pair">{pct(m.caBefore)} → <b className="ca">{pct(m.caAfter)}</b></td>
                 <td className="num pair">{pct(m.asrBefore)} → <b className="asr">{pct(m.asrAfter)}</b></td>
                 <td className="num">{pct(m.asrRemoved)}</td>
-                <td className="num">{pct(m.caRetained)}</td>
+                <td className="num" data-testid="run-ca-retained">
+                  {pct(m.caRetained)}
+                  {m.othersRetained !== null && <div className="muted small" title="CA retained on the classes other than the target">others {pct(m.othersRetained)}</div>}
+                </td>
                 <td className="num">{m.alpha === null ? '—' : fmtAlpha(m.alpha)}</td>
                 <td className="num">{fmtDuration(m.ms)}</td>
                 <td className="row-actions">
