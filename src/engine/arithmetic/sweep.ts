@@ -23,6 +23,7 @@
 import { checkpoint } from '../cancel';
 import type { SelectionRule } from '../experiment/config';
 import type { Scores, SweepPoint } from '../experiment/results';
+import type { ClassCounts } from '../eval/byClass';
 
 export interface Selection {
   /** Index into the points. */
@@ -144,12 +145,13 @@ export interface SweepRun {
   stop?: AgnosticStop;
 }
 
-/** Validation scores of a model, with the proxy ASR when the forget set is DECREE's (§6). */
-export type ValScores = Scores & { proxyAsr?: number };
+/** Validation scores of a model, with the proxy ASR when the forget set is DECREE's (§6), and its
+ *  clean predictions counted by class when the scorer keeps them (eval/byClass.ts). */
+export type ValScores = Scores & { proxyAsr?: number; byClass?: ClassCounts };
 
 /** The sweep point of α from its validation scores. */
 export function sweepPoint(alpha: number, v: ValScores): SweepPoint {
-  return { alpha, val: { ca: v.ca, asr: v.asr }, ...(v.proxyAsr !== undefined && { proxyAsr: v.proxyAsr }) };
+  return { alpha, val: { ca: v.ca, asr: v.asr }, ...(v.proxyAsr !== undefined && { proxyAsr: v.proxyAsr }), ...(v.byClass && { byClass: v.byClass }) };
 }
 
 /** Evaluate the grid point by point (stopping early under the agnostic rule) and select α. */

@@ -170,6 +170,8 @@ export interface SweepPoint {
   val: Scores;
   /** TBAR+DECREE: ASR of the inverted stamp towards the inferred target — the proxy ASR the rules read (§6). */
   proxyAsr?: number;
+  /** The validation split's clean predictions counted by class (the target class's own CA, eval/byClass.ts). */
+  byClass?: ClassCounts;
 }
 
 export interface SweepResult {

@@ -495,7 +495,7 @@ export class ExperimentSession {
           signal: ctx.signal,
           evaluate: async (alpha) => {
             loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
-            return this.valScores({ ...ev, inputs }, data.splits.val, target, proxy);
+            return this.valScores({ ...ev, inputs }, data.splits.val, target, data.loaded.pools.train.classNames.length, proxy);
           },
           onPoint: (p, i) => {
             ctx.partial?.(p);
@@ -794,15 +794,17 @@ export class ExperimentSession {
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
         // TBAR's per-epoch α search and gradient ascent's per-epoch test score the same images each epoch.
         const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(Math.min(TRAINING_INPUT_CACHE_BYTES, spareBytes ?? Infinity)) };
-        const valScores = () => this.valScores(ev, data.splits.val, target, proxy);
+        const valScores = () => this.valScores(ev, data.splits.val, target, data.loaded.pools.train.classNames.length, proxy);
         return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }).finally(() => ev.inputs.dispose());
       }));
     });
   }
 
-  /** CA and ASR of the live weights on `split`, and the proxy's ASR (its stamp, its class) when there is one. */
-  private async valScores(ev: EvalContext, split: ImageSplit, target: number, proxy: { trigger: Trigger; target: number } | null): Promise<ValScores> {
-    const val = scoresOf(await scoreSplit(ev, split, target));
+  /** CA and ASR of the live weights on `split` (and its clean predictions counted by class), and the
+   *  proxy's ASR (its stamp, its class) when there is one. */
+  private async valScores(ev: EvalContext, split: ImageSplit, target: number, numClasses: number, proxy: { trigger: Trigger; target: number } | null): Promise<ValScores> {
+    const scored = await scoreSplitByClass(ev, split, target, numClasses);
+    const val = { ...scoresOf(scored), byClass: scored.byClass };
     if (!proxy) return val;
     return { ...val, proxyAsr: (await asrOnSplit({ ...ev, trigger: proxy.trigger }, split, proxy.target)).rate };
   }
