@@ -131,6 +131,7 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   assert.equal(+(await attr(page, 'sweep-chart', 'data-points')), nAlphas, 'the sweep chart has all its points');
   assert.ok(midway <= nAlphas);
   assert.equal(+(await attr(page, 'sweep-chart', 'data-selected-alpha')), run.sweep.alpha, 'the selected α is the sweep result');
+  assert.equal(await attr(page, 'sweep-chart', 'data-target-line'), 'true', "the sweep chart draws the target class's CA");
   assert.ok(await page.getByTestId('sweep-chart').locator('text=/selected α = /').count(), 'the selected α is marked on the chart');
   const chosen = run.sweep.points.find((p) => p.alpha === run.sweep.alpha);
   log(`chosen α = ${run.sweep.alpha}: validation CA ${(chosen.val.ca * 100).toFixed(1)}%, ASR ${(chosen.val.asr * 100).toFixed(1)}% · test CA ${(run.sweep.test.ca * 100).toFixed(1)}%, ASR ${(run.sweep.test.asr * 100).toFixed(1)}% (backdoored: CA ${(run.attack.test.ca * 100).toFixed(1)}%, ASR ${(run.attack.test.asr * 100).toFixed(1)}%)`);

@@ -7,6 +7,7 @@ import { accuracyOver, perClassRates, targetBreakdown, type ClassCounts } from '
 import { perClassAccuracy } from '../src/engine/eval/metrics';
 import { classRows } from '../src/app/classRows';
 import { newRun, summarize } from '../src/app/runs';
+import { runCsv } from '../src/app/exporters';
 import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
 
 // 3 classes, 10 / 20 / 0 images.
@@ -84,5 +85,19 @@ describe('the runs table', () => {
     expect(summarize(r).othersRetained).toBe(17 / 20 / 0.9);
     r.sweep.byClass = { backdoored: before, cleaned: { correct: [1, 17, 0], total: [10, 19, 1] } };
     expect(summarize(r).othersRetained).toBeNull();
+  });
+
+  it('the sweep CSV has the target class and the other classes as columns when the points have counts', () => {
+    const r = newRun(defaultExperimentConfig('sig', 0), false, 'wasm', 0);
+    r.config.attack.target = 0;
+    r.sweepPoints = [
+      { alpha: 0, val: { ca: 0.9, asr: 0.95 }, byClass: before },
+      { alpha: 1, val: { ca: 0.6, asr: 0 }, byClass: after },
+    ];
+    expect(runCsv(r, 'sweep-csv')).toBe(
+      'alpha,val_ca,val_asr,selected,val_ca_target_class,val_ca_other_classes\n' + `0,0.9,0.95,false,0.9,0.9\n` + `1,0.6,0,false,0.1,0.85\n`,
+    );
+    r.sweepPoints = r.sweepPoints.map(({ byClass: _, ...p }) => p);
+    expect(runCsv(r, 'sweep-csv').split('\n')[0]).toBe('alpha,val_ca,val_asr,selected');
   });
 });

@@ -3,6 +3,8 @@
  * CSV (sweep points, ξ cells, per-epoch curves); charts as PNG; any bytes as a download.
  */
 import { EXPERIMENT_CONFIG_VERSION } from '../engine/experiment/config';
+import { accuracyOver } from '../engine/eval/byClass';
+import type { SweepPoint } from '../engine/experiment/results';
 import { summarize, type RunRecord } from './runs';
 
 export const RUN_FORMAT = 'tbar-lab-run';
@@ -43,9 +45,13 @@ export function runCsv(run: RunRecord, what: 'sweep-csv' | 'xi-csv' | 'epochs-cs
   const rows: string[] = [];
   if (what === 'sweep-csv') {
     // TBAR+DECREE: the proxy ASR (the inverted stamp's, which the rule read) as a last column.
+    // With per-class counts: CA on the target class's own images and on the others (eval/byClass.ts).
     const proxy = run.sweepPoints.some((p) => p.proxyAsr !== undefined);
-    rows.push(csvRow(['alpha', 'val_ca', 'val_asr', 'selected', ...(proxy ? ['val_proxy_asr'] : [])]));
-    for (const p of run.sweepPoints) rows.push(csvRow([p.alpha, p.val.ca, p.val.asr, run.sweep?.alpha === p.alpha, ...(proxy ? [p.proxyAsr ?? ''] : [])]));
+    const byClass = run.sweepPoints.some((p) => p.byClass !== undefined);
+    const t = run.config.attack.target;
+    const split = (p: SweepPoint) => (p.byClass ? [accuracyOver(p.byClass, (k) => k === t), accuracyOver(p.byClass, (k) => k !== t)] : [null, null]);
+    rows.push(csvRow(['alpha', 'val_ca', 'val_asr', 'selected', ...(proxy ? ['val_proxy_asr'] : []), ...(byClass ? ['val_ca_target_class', 'val_ca_other_classes'] : [])]));
+    for (const p of run.sweepPoints) rows.push(csvRow([p.alpha, p.val.ca, p.val.asr, run.sweep?.alpha === p.alpha, ...(proxy ? [p.proxyAsr ?? ''] : []), ...(byClass ? split(p) : [])]));
   } else if (what === 'xi-csv') {
     rows.push(csvRow(['level', 'alpha_c', 'alpha_t', 'xi', 'clean', 'triggered']));
     for (const c of run.xiCells) rows.push(csvRow([c.level, c.alphaC, c.alphaT, c.xi, c.clean, c.triggered]));

@@ -517,7 +517,12 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         await wait(ctx, 70);
         if (i === Math.floor(alphas.length / 2)) await maybeFail('sweep');
         const val = sweepScores(alphas[i], config.seed);
-        const p: SweepPoint = { alpha: alphas[i], val, ...(usesDecree(config) && { proxyAsr: clamp01(val.asr * 1.4 - 0.05) }) };
+        const p: SweepPoint = {
+          alpha: alphas[i],
+          val,
+          ...(usesDecree(config) && { proxyAsr: clamp01(val.asr * 1.4 - 0.05) }),
+          byClass: mockByClass(val.ca, config.attack.target, 0.35 * Math.min(1, alphas[i] / 1.5)),
+        };
         points.push(p);
         ctx.partial(p);
         const el = performance.now() - t0;

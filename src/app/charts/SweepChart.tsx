@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
 import { fmtAlpha, pct } from '../format';
-import { shownAlpha } from '../selectors';
+import { classNames, shownAlpha } from '../selectors';
 import { useLab } from '../store';
 import { C } from './colours';
 import { SvgLegend, type LegendItem } from './Legend';
@@ -27,10 +27,12 @@ function edgeLabel(value: string, at: number, domain: [number, number], style: {
  * CA and ASR of θ̂_c(α) = θ_b − α·τ̂_t against α (eq. 5) on the validation split, points appearing as
  * the sweep streams them. Vertical lines: the selected α (and the α the scrubber shows); horizontal:
  * the backdoored and zero-shot CA. TBAR+DECREE (§6) adds the proxy ASR — the inverted stamp's, which
- * the attack-agnostic rule reads — dotted beside the true ASR the defence could not measure.
+ * the attack-agnostic rule reads — dotted beside the true ASR the defence could not measure. A thin
+ * dash-dot line is the target class's own clean accuracy (from the points' per-class counts): with
+ * every forget image labelled with the target, subtracting τ̂_t can take that class down first.
  */
 export function SweepChart({ height = 280 }: { height?: number }) {
-  const { points, sweep, alphas, backdooredCa, zeroShotCa, shown } = useLab(
+  const { points, sweep, alphas, backdooredCa, zeroShotCa, shown, target, targetName } = useLab(
     useShallow((s) => ({
       points: s.current.sweepPoints,
       sweep: s.current.sweep,
@@ -38,16 +40,23 @@ export function SweepChart({ height = 280 }: { height?: number }) {
       backdooredCa: s.current.sweep?.backdoored.ca ?? s.current.attack?.test.ca ?? null,
       zeroShotCa: s.current.zeroShot?.test.ca ?? null,
       shown: shownAlpha(s),
+      target: s.current.config.attack.target,
+      targetName: classNames(s)?.[s.current.config.attack.target] ?? null,
     })),
   );
   const data = useMemo(
     () =>
       [...points]
         .sort((a, b) => a.alpha - b.alpha)
-        .map((p) => ({ alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100, ...(p.proxyAsr !== undefined && { proxy: p.proxyAsr * 100 }) })),
-    [points],
+        .map((p) => {
+          const t = p.byClass && p.byClass.total[target] > 0 ? (p.byClass.correct[target] / p.byClass.total[target]) * 100 : undefined;
+          return { alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100, ...(p.proxyAsr !== undefined && { proxy: p.proxyAsr * 100 }), ...(t !== undefined && { targetCa: t }) };
+        }),
+    [points, target],
   );
   const hasProxy = points.some((p) => p.proxyAsr !== undefined);
+  const hasTarget = data.some((d) => d.targetCa !== undefined);
+  const targetLabel = `CA on “${targetName ?? `class ${target}`}”, the target class`;
   const fs = useChartFont();
   const selected = sweep?.alpha ?? null;
   const domain: [number, number] = [alphas[0] ?? 0, alphas[alphas.length - 1] ?? 1];
@@ -60,6 +69,7 @@ export function SweepChart({ height = 280 }: { height?: number }) {
     { label: hasProxy ? 'ASR of the real trigger' : 'ASR (attack success)', colour: C.asr, dash: '7 4', marker: 'ring' },
   ];
   if (hasProxy) legend.push({ label: 'proxy ASR (DECREE stamp, picks α)', colour: C.proxy, dash: '2 3', marker: 'dot' });
+  if (hasTarget) legend.push({ label: targetLabel, colour: C.caTarget, dash: '6 2 1 2', width: 1.8 });
   if (backdooredCa !== null) legend.push({ label: `backdoored CA ${pct(backdooredCa)}`, colour: C.ca, dash: '2 4', width: 1.6 });
   if (zeroShotCa !== null) legend.push({ label: `zero-shot CA ${pct(zeroShotCa)}`, colour: C.ref, dash: '2 4', width: 1.6 });
   return (
@@ -72,6 +82,7 @@ export function SweepChart({ height = 280 }: { height?: number }) {
       data-points={points.length}
       data-total={alphas.length}
       data-selected-alpha={selected ?? ''}
+      data-target-line={hasTarget}
     >
       <ResponsiveContainer width="100%" height="100%">
         <ComposedChart data={data} margin={{ top: 22, right: 22, bottom: 18, left: 4 }}>
@@ -103,6 +114,10 @@ export function SweepChart({ height = 280 }: { height?: number }) {
             dot={{ r: 3, fill: C.ca, strokeWidth: 0 }} isAnimationActive={false} />
           <Line name={hasProxy ? 'ASR of the real trigger' : 'ASR (attack success)'} type="monotone" dataKey="asr" stroke={C.asr} strokeWidth={2.4} strokeDasharray="7 4"
             dot={{ r: 3.5, fill: '#fff', stroke: C.asr, strokeWidth: 1.8 }} legendType="plainline" isAnimationActive={false} />
+          {hasTarget && (
+            <Line name={targetLabel} type="monotone" dataKey="targetCa" stroke={C.caTarget} strokeWidth={1.8} strokeDasharray="6 2 1 2"
+              dot={false} isAnimationActive={false} />
+          )}
           {hasProxy && (
             <Line name="proxy ASR (DECREE stamp)" type="monotone" dataKey="proxy" stroke={C.proxy} strokeWidth={2} strokeDasharray="2 3"
               dot={{ r: 2.5, fill: C.proxy, strokeWidth: 0 }} isAnimationActive={false} />

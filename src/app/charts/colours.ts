@@ -9,6 +9,8 @@ export const C = {
   ga: '#CC79A7',
   /** TBAR+DECREE's proxy ASR: Okabe–Ito orange, beside the true ASR's vermillion (dotted, not dashed). */
   proxy: '#E69F00',
+  /** CA on the target class's own images (Okabe–Ito sky blue, beside CA's blue; thin, dash-dot). */
+  caTarget: '#56B4E9',
   ink: '#1b2130',
   muted: '#6b7486',
   grid: '#e5e8ef',
