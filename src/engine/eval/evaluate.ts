@@ -106,24 +106,20 @@ export interface DetailedScores extends Scores {
 
 /** CA on the clean split and ASR on its triggered non-target images. Needs ctx.trigger. */
 export async function scoreSplit(ctx: EvalContext, split: ImageSplit, target: number): Promise<DetailedScores> {
-  const clean = await predictSplit(ctx, split, 'none');
-  const asr = await asrOnSplit(ctx, split, target);
-  return { ca: accuracy(clean, split.labels), asr: asr.rate, cleanCount: clean.length, asrHits: asr.hits, asrCount: asr.count };
+  return (await scoreWithPredictions(ctx, split, target)).scores;
 }
 
-/** scoreSplit, plus its clean predictions counted by true class (byClass.ts): one pass, same figures. */
+/** scoreSplit, plus its clean predictions counted by true class (byClass.ts): the same passes and figures. */
 export async function scoreSplitByClass(ctx: EvalContext, split: ImageSplit, target: number, numClasses: number): Promise<DetailedScores & { byClass: ClassCounts }> {
+  const { scores, clean } = await scoreWithPredictions(ctx, split, target);
+  const pc = perClassAccuracy(clean, split.labels, numClasses);
+  return { ...scores, byClass: { correct: Array.from(pc.correct), total: Array.from(pc.total) } };
+}
+
+async function scoreWithPredictions(ctx: EvalContext, split: ImageSplit, target: number): Promise<{ scores: DetailedScores; clean: Int32Array }> {
   const clean = await predictSplit(ctx, split, 'none');
   const asr = await asrOnSplit(ctx, split, target);
-  const pc = perClassAccuracy(clean, split.labels, numClasses);
-  return {
-    ca: accuracy(clean, split.labels),
-    asr: asr.rate,
-    cleanCount: clean.length,
-    asrHits: asr.hits,
-    asrCount: asr.count,
-    byClass: { correct: Array.from(pc.correct), total: Array.from(pc.total) },
-  };
+  return { scores: { ca: accuracy(clean, split.labels), asr: asr.rate, cleanCount: clean.length, asrHits: asr.hits, asrCount: asr.count }, clean };
 }
 
 /** CA only. */
