@@ -139,6 +139,9 @@ interface DataState {
   stamp: Stamp;
 }
 
+/** Classes of the loaded data (the text head's rows). */
+const classCount = (data: DataState) => data.loaded.pools.train.classNames.length;
+
 interface BackdoorState {
   thetaB: WeightMap;
   stamp: Stamp;
@@ -262,7 +265,7 @@ export class ExperimentSession {
       model.loaded.model.setWeights(model.thetaPre);
       return this.withTrigger(config, async (trigger) => {
         ctx.progress?.({ done: 0, total: 1, message: 'θ_pre on the test split' });
-        const ev = await evaluateSplit(this.evalCtx(trigger, ctx.signal), data.splits.test, config.attack.target, data.loaded.pools.train.classNames.length);
+        const ev = await evaluateSplit(this.evalCtx(trigger, ctx.signal), data.splits.test, config.attack.target, classCount(data));
         ctx.progress?.({ done: 1, total: 1, message: 'done' });
         return { test: { ca: ev.scores.ca, asr: ev.scores.asr }, perClass: ev.perClass };
       });
@@ -280,7 +283,7 @@ export class ExperimentSession {
       const m = model.loaded.model;
       const S = m.config.vision_config.image_size;
       const train = data.splits.train;
-      const poison = poisonTrainingSplit(train.labels, config.attack.target, config.attack.poisonRate, derivedSeed(config.seed, 'poison'), data.loaded.pools.train.classNames.length);
+      const poison = poisonTrainingSplit(train.labels, config.attack.target, config.attack.poisonRate, derivedSeed(config.seed, 'poison'), classCount(data));
       const orderSeed = derivedSeed(config.seed, 'attack/order');
       const { hp, batchLimit } = this.fitted(config.attack, m.config, data);
       return this.withTrigger(config, async (trigger) => {
@@ -326,7 +329,7 @@ export class ExperimentSession {
         let test: Scores;
         let byClass: ClassCounts;
         try {
-          const scored = await scoreSplitByClass(ev, data.splits.test, config.attack.target, data.loaded.pools.train.classNames.length);
+          const scored = await scoreSplitByClass(ev, data.splits.test, config.attack.target, classCount(data));
           test = scoresOf(scored);
           byClass = scored.byClass;
         } catch (e) {
@@ -393,7 +396,7 @@ export class ExperimentSession {
         const probsB = await probabilitiesSplit(ev, images, 'all');
         m.setWeights(model.thetaPre);
         const probsPre = await probabilitiesSplit(ev, images, 'all');
-        const inference = inferTarget(probsB, probsPre, data.loaded.pools.train.classNames.length);
+        const inference = inferTarget(probsB, probsPre, classCount(data));
         const stamped = await this.strip(headOf(images, 8), { imageSize: S, trigger: t, rows: 'all' });
         const result: DecreeResult = { trigger, backdoored: backdoored.summary, ...(clean && { clean }), inference, stamped, ...(batchLimit && { batchLimit }) };
         this.dropProxy();
@@ -495,7 +498,7 @@ export class ExperimentSession {
           signal: ctx.signal,
           evaluate: async (alpha) => {
             loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]); // eq. 5
-            return this.valScores({ ...ev, inputs }, data.splits.val, target, data.loaded.pools.train.classNames.length, proxy);
+            return this.valScores({ ...ev, inputs }, data.splits.val, target, classCount(data), proxy);
           },
           onPoint: (p, i) => {
             ctx.partial?.(p);
@@ -505,7 +508,7 @@ export class ExperimentSession {
         }).finally(() => inputs.dispose());
         const alpha = run.selection.alpha;
         loadArithmetic(m, backdoor.thetaB, [[tv.tauHat, -alpha]]);
-        const scored = await scoreSplitByClass(ev, data.splits.test, target, data.loaded.pools.train.classNames.length);
+        const scored = await scoreSplitByClass(ev, data.splits.test, target, classCount(data));
         const test = scoresOf(scored);
         // θ_b on the same test split, scored by the attack stage.
         const { test: backdoored, byClass: backdooredByClass } = backdoor.result;
@@ -729,7 +732,7 @@ export class ExperimentSession {
   /** Model and data loaded for this config, head built, config valid for the data. */
   private async ready(config: ExperimentConfig, needer: string, ctx: { signal?: AbortSignal }): Promise<{ model: ModelState; data: DataState }> {
     const data = this.requireData(config, needer);
-    validateConfig(config, { numClasses: data.loaded.pools.train.classNames.length });
+    validateConfig(config, { numClasses: classCount(data) });
     requireFresh('loadModel', this.model?.stamp, config, needer);
     await this.ensureHead(config, undefined, ctx.signal);
     return { model: this.model!, data };
@@ -749,7 +752,7 @@ export class ExperimentSession {
   /** A fine-tuning recipe with the batch size this device can hold (and why it is smaller, when it is). */
   private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; batchLimit?: BatchLimit; spareBytes?: number } {
     if (!this.fitBatch) return { hp };
-    const choice = this.fitBatch(model, hp.batchSize, { classes: data.loaded.pools.train.classNames.length });
+    const choice = this.fitBatch(model, hp.batchSize, { classes: classCount(data) });
     const spare = choice.spareBytes === undefined ? {} : { spareBytes: choice.spareBytes };
     if (choice.batchSize >= hp.batchSize) return { hp, ...spare };
     return {
@@ -794,7 +797,7 @@ export class ExperimentSession {
         const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
         // TBAR's per-epoch α search and gradient ascent's per-epoch test score the same images each epoch.
         const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(Math.min(TRAINING_INPUT_CACHE_BYTES, spareBytes ?? Infinity)) };
-        const valScores = () => this.valScores(ev, data.splits.val, target, data.loaded.pools.train.classNames.length, proxy);
+        const valScores = () => this.valScores(ev, data.splits.val, target, classCount(data), proxy);
         return fn({ model, data, backdoor, target, hp, batchLimit, ev, valScores, train }).finally(() => ev.inputs.dispose());
       }));
     });
