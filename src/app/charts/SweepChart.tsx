@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { CartesianGrid, ComposedChart, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useShallow } from 'zustand/react/shallow';
+import { accuracyOver } from '../../engine/eval/byClass';
 import { fmtAlpha, pct } from '../format';
 import { classNames, shownAlpha } from '../selectors';
 import { useLab } from '../store';
@@ -49,8 +50,8 @@ export function SweepChart({ height = 280 }: { height?: number }) {
       [...points]
         .sort((a, b) => a.alpha - b.alpha)
         .map((p) => {
-          const t = p.byClass && p.byClass.total[target] > 0 ? (p.byClass.correct[target] / p.byClass.total[target]) * 100 : undefined;
-          return { alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100, ...(p.proxyAsr !== undefined && { proxy: p.proxyAsr * 100 }), ...(t !== undefined && { targetCa: t }) };
+          const t = p.byClass ? accuracyOver(p.byClass, (k) => k === target) : null; // null: no image of the target class
+          return { alpha: p.alpha, ca: p.val.ca * 100, asr: p.val.asr * 100, ...(p.proxyAsr !== undefined && { proxy: p.proxyAsr * 100 }), ...(t !== null && { targetCa: t * 100 }) };
         }),
     [points, target],
   );
