@@ -6,6 +6,7 @@
  * the engine's `defaultTriggerConfig` so the two cannot drift apart.
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from '../engine/experiment/config';
+import { MICRO_RECIPE } from '../engine/experiment/recipes';
 import type { TriggerConfig, TriggerConfigOf, TriggerKind } from '../engine/triggers/types';
 
 export { TRIGGER_KINDS, TRIGGER_LABELS } from '../engine/triggers/types';
@@ -64,8 +65,6 @@ export function defaultTrigger<K extends TriggerKind>(kind: K, seed = 0): Trigge
   return { kind, seed, params: byKind[kind]() } as unknown as TriggerConfigOf<K>;
 }
 
-/** The micro CLIP's fine-tuning recipe: the paper's scaled to the small model (the engine's MICRO_RECIPE). */
-const MICRO_RECIPE = { epochs: 4, batchSize: 64, lr: 3e-4, weightDecay: 0.1, warmupSteps: 25, maxGradNorm: 1 };
 
 /** DECREE on the micro CLIP (tfjs-free, shared with the engine). */
 export { MICRO_DECREE } from '../engine/experiment/decreeDefaults';

@@ -28,6 +28,7 @@ import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, MICRO_DECREE } from './defaults';
+import { withModel } from './recipe';
 import type { XiCellRef, XiTerm } from './urlState';
 import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
 import { gpuMemoryBytes } from './env';
@@ -634,7 +635,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   setModelFiles(files) {
     // New files under the same name are a new model: the worker's copy no longer counts as loaded.
     set((s) => ({ files: { ...s.files, model: files }, stages: { ...s.stages, model: { ...s.stages.model, inWorker: false } } }));
-    get().setConfig((c) => ({ ...c, model: { kind: 'file', name: filesName(files, /\.safetensors$/i) } }));
+    get().setConfig((c) => withModel(c, { kind: 'file', name: filesName(files, /\.safetensors$/i) }));
   },
 
   setSourceFile(part, file) {

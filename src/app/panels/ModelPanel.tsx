@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS } from '../../engine/hub/url';
 import { hubBase } from '../env';
 import { fmtBytes, fmtCount, fmtFlops } from '../format';
+import { withModel } from '../recipe';
 import { useLab } from '../store';
 import { Stat } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
@@ -57,7 +58,7 @@ export function ModelPanel() {
       }>
       <fieldset className="plain choices" disabled={busy}>
         <label className="choice">
-          <input type="radio" name="model" checked={model.kind === 'builtin'} onChange={() => setConfig((c) => ({ ...c, model: { kind: 'builtin', id: 'micro-clip' } }))} />
+          <input type="radio" name="model" checked={model.kind === 'builtin'} onChange={() => setConfig((c) => withModel(c, { kind: 'builtin', id: 'micro-clip' }))} />
           <span>
             <b>Built-in micro CLIP</b>
             <span className="help">A tiny CLIP trained for this lab. No download; runs anywhere.</span>
@@ -65,7 +66,7 @@ export function ModelPanel() {
         </label>
         <label className="choice">
           <input type="radio" name="model" checked={model.kind === 'hub'}
-            onChange={() => setConfig((c) => ({ ...c, model: { kind: 'hub', repo: DEFAULT_MODEL_REPO, ...hubBase() } }))} />
+            onChange={() => setConfig((c) => withModel(c, { kind: 'hub', repo: DEFAULT_MODEL_REPO, ...hubBase() }))} />
           <span>
             <b>Hugging Face Hub</b>
             <span className="help">The paper's ViT-B/32 is a 605 MB download, cached after the first time; a GPU is recommended.</span>
@@ -83,7 +84,7 @@ export function ModelPanel() {
           </>
         )}
         <label className="choice">
-          <input type="radio" name="model" checked={model.kind === 'file'} onChange={() => setConfig((c) => ({ ...c, model: { kind: 'file', name: c.model.kind === 'file' ? c.model.name : 'your files' } }))} />
+          <input type="radio" name="model" checked={model.kind === 'file'} onChange={() => setConfig((c) => withModel(c, { kind: 'file', name: c.model.kind === 'file' ? c.model.name : 'your files' }))} />
           <span>
             <b>From your computer</b>
             <span className="help">A .safetensors checkpoint with its config.json and tokenizer.json (or the folder). Stays on your machine.</span>

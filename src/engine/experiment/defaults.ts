@@ -23,34 +23,19 @@
  *     keep an attack + TBAR run under a minute on one CPU core); the forget set keeps the paper's 2000
  *     (Table 4), which retains more CA than a smaller one (SIG: 93.2% retained vs 90.4% with 500);
  *   - weight decay 0.1, clipping 1, poison 3%, TBAR = attack hyper-parameters: as in the paper.
+ * A real CLIP (Hub or file) keeps the paper's recipe, lr 1e-5 included (experiment/recipes.ts); the app
+ * switches the recipe with the model.
  */
 import { defaultTriggerConfig } from '../triggers';
 import type { TriggerKind } from '../triggers/types';
-import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type FinetuneConfig } from './config';
+import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from './config';
+import { MICRO_RECIPE } from './recipes';
 import { validateConfig } from './validate';
 
-/** The paper's fine-tuning recipe for ViT-B/32 (appendix A.2.1), for reference and for Hub models. */
-export const PAPER_RECIPE: FinetuneConfig = {
-  epochs: 6,
-  batchSize: 128,
-  lr: 1e-5,
-  weightDecay: 0.1,
-  warmupSteps: 500,
-  maxGradNorm: 1,
-};
+export { MICRO_RECIPE, PAPER_RECIPE, REAL_CLIP_RECIPE } from './recipes';
 
 /** The paper's per-dataset split sizes for CIFAR100 (Table 4). */
 export const PAPER_SPLITS = { train: 43_000, val: 5_000, test: 10_000, forget: 2_000 };
-
-/** The micro CLIP's recipe (scaled from PAPER_RECIPE; see the file comment and card.md). */
-export const MICRO_RECIPE: FinetuneConfig = {
-  epochs: 4,
-  batchSize: 64,
-  lr: 3e-4,
-  weightDecay: 0.1,
-  warmupSteps: 25,
-  maxGradNorm: 1,
-};
 
 export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 2_000 };
 

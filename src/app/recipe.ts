@@ -1,0 +1,48 @@
+/**
+ * Which fine-tuning recipe the attack and TBAR use, and how it follows the model.
+ *
+ * The built-in micro CLIP trains with lr 3e-4; a real CLIP (ViT-B/32 from the Hub, or a checkpoint file)
+ * with the paper's 1e-5 (engine/experiment/recipes.ts). Choosing another model moves a stage's recipe
+ * to the new model's only when it was the old model's preset untouched: a recipe the user set stays.
+ */
+import type { ExperimentConfig, FinetuneConfig, ModelSource } from '../engine/experiment/config';
+import { RECIPES, RECIPE_KEYS, recipeIdFor, recipeIdOf, type RecipeId } from '../engine/experiment/recipes';
+
+export { recipeIdFor, recipeIdOf, RECIPES, type RecipeId } from '../engine/experiment/recipes';
+
+export type RecipeStage = 'attack' | 'tbar';
+
+export const RECIPE_LABELS: Record<RecipeId, { title: string; help: string }> = {
+  paper: {
+    title: 'Paper’s (real CLIP)',
+    help: 'Appendix A.2.1 for ViT-B/32: AdamW lr 1e-5, batch 128, 6 epochs, weight decay 0.1, clipping 1; the warmup keeps the paper’s 25% of the steps (24 of 96 at 2000 images).',
+  },
+  micro: {
+    title: 'Micro CLIP’s',
+    help: 'The paper’s scaled to the built-in model, pretrained for minutes: lr 3e-4, batch 64, 4 epochs, 25 warmup steps.',
+  },
+};
+
+/** `hp` with the preset's fields (epochs, batch, lr, weight decay, warmup, clipping); the rest kept. */
+export function applyRecipe<T extends FinetuneConfig>(hp: T, id: RecipeId): T {
+  const out = { ...hp };
+  for (const k of RECIPE_KEYS) (out as FinetuneConfig)[k] = RECIPES[id][k];
+  return out;
+}
+
+/** The config with `id`'s recipe for `stage` (both stages when omitted). */
+export function withRecipe(c: ExperimentConfig, id: RecipeId, stage?: RecipeStage): ExperimentConfig {
+  const stages: RecipeStage[] = stage ? [stage] : ['attack', 'tbar'];
+  let out = c;
+  for (const s of stages) out = { ...out, [s]: applyRecipe(out[s], id) };
+  return out;
+}
+
+/** The config with `model` chosen; each stage's recipe follows when it was the previous model's preset. */
+export function withModel(c: ExperimentConfig, model: ModelSource): ExperimentConfig {
+  const from = recipeIdFor(c.model), to = recipeIdFor(model);
+  let out: ExperimentConfig = { ...c, model };
+  if (from === to) return out;
+  for (const s of ['attack', 'tbar'] as const) if (recipeIdOf(c[s]) === from) out = withRecipe(out, to, s);
+  return out;
+}
