@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkConfig } from '../src/app/configCheck';
 import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, TRIGGER_KINDS } from '../src/app/defaults';
 import { decodeUrlState, encodeUrlState, LINK_VERSION, linkDefaults, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
+import { withModel, withRecipe } from '../src/app/recipe';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
@@ -60,12 +61,13 @@ describe('URL state', () => {
   });
 
   it('common fields are readable query parameters', async () => {
-    const c = defaultExperimentConfig();
+    let c = defaultExperimentConfig();
     c.seed = 3;
     c.trigger = defaultTrigger('blended', 3);
     c.attack = { ...c.attack, target: 2, poisonRate: 0.05 };
-    c.model = { kind: 'hub', repo: 'openai/clip-vit-base-patch32' };
     c.data = { kind: 'cifar10' };
+    // Chosen as the Model panel chooses it: the recipes follow the model (the paper's for a real CLIP).
+    c = withModel(c, { kind: 'hub', repo: 'openai/clip-vit-base-patch32' });
     const { enc, dec } = await roundTrip(state(c, { presenter: true, alpha: 1.25 }));
     const q = new URLSearchParams(enc.search);
     expect(Object.fromEntries(q)).toEqual({
@@ -77,7 +79,7 @@ describe('URL state', () => {
       poison: '0.05',
       alpha: '1.25',
       present: '1',
-      v: '2',
+      v: '3',
     });
     expect(dec.problems).toEqual([]);
     expect(dec.state).toEqual(state(c, { presenter: true, alpha: 1.25 }));
@@ -276,11 +278,46 @@ describe('link versions (links are diffs against the defaults of their day)', ()
     }
     expect((await decodeUrlState('v=1')).state.config).toEqual(linkDefaults(1));
     expect(linkDefaults(1).trigger.kind).toBe('badnet');
-    const newer = await decodeUrlState('v=3&trigger=wanet');
-    expect(newer.problems.join(' ')).toMatch(/v=3: the link was made by a newer version/);
+    const newer = await decodeUrlState('v=4&trigger=wanet');
+    expect(newer.problems.join(' ')).toMatch(/v=4: the link was made by a newer version/);
     expect(newer.state.config.trigger.kind).toBe('wanet');
     expect(newer.state.config.splits.forget).toBe(2000);
-    expect((await decodeUrlState('v=two')).problems.join(' ')).toMatch(/v=two is not a link version 1–2/);
+    expect((await decodeUrlState('v=two')).problems.join(' ')).toMatch(/v=two is not a link version 1–3/);
+  });
+});
+
+describe('fine-tuning recipes in links (version 3: the model\'s own recipe is the default)', () => {
+  const hub = { kind: 'hub', repo: 'openai/clip-vit-base-patch32' } as const;
+
+  it('a real CLIP with the paper\'s recipe needs no blob; the same link at v=2 keeps the micro recipe it was made with', async () => {
+    const c = withModel(defaultExperimentConfig(), hub);
+    const { enc, dec } = await roundTrip(state(c));
+    expect(Object.fromEntries(new URLSearchParams(enc.search))).toEqual({ model: 'hub:openai/clip-vit-base-patch32', v: '3' });
+    expect(dec).toEqual({ state: state(c), problems: [] });
+    expect(dec.state.config.attack.lr).toBe(1e-5);
+    const v2 = await decodeUrlState('model=hub:openai/clip-vit-base-patch32&v=2');
+    expect(v2.state.config.attack).toEqual(defaultExperimentConfig().attack);
+    expect(v2.state.config.tbar.lr).toBe(3e-4);
+  });
+
+  it('a recipe that is not the model\'s own travels in the blob, for the built-in, a Hub and a file model', async () => {
+    const micro = defaultExperimentConfig();
+    const cases: ExperimentConfig[] = [
+      withRecipe(micro, 'paper', 'attack'),
+      { ...micro, model: hub }, // a Hub model on the micro recipe (chosen by hand)
+      withModel(micro, { kind: 'file', name: 'my-clip' }), // the file model travels in the blob; its recipe is the paper's
+      withRecipe(withModel(micro, { kind: 'file', name: 'my-clip' }), 'micro', 'tbar'),
+    ];
+    for (const c of cases) {
+      const { enc, dec } = await roundTrip(state(c));
+      expect(dec.problems, enc.search).toEqual([]);
+      expect(canonicalJson(dec.state.config), enc.search).toBe(canonicalJson(c));
+    }
+    // The file model with its own (paper) recipe: the blob names the model and nothing of the recipe.
+    const file = await encodeUrlState(state(cases[2]));
+    const blob = new URLSearchParams(file.search).get('c')!;
+    const patch = JSON.parse(new TextDecoder().decode(await new Response(new Blob([Buffer.from(blob.slice(1), 'base64url')]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).arrayBuffer()));
+    expect(patch).toEqual({ model: { kind: 'file', name: 'my-clip' } });
   });
 });
 

@@ -22,13 +22,16 @@
  * Links are diffs against the defaults, so when the defaults move an old link must be read against
  * the defaults it was written against, or it silently opens another experiment. Version 1 (links with
  * experiment parameters and no `v`, made before 2026-11-24): BadNet and a 500-image forget set.
- * Version 2: SIG and a 2000-image forget set (the current defaults).
+ * Version 2: SIG and a 2000-image forget set; every model's link against the micro CLIP's recipe.
+ * Version 3 (the current defaults): as 2, but the fine-tuning recipes are the model's own (recipe.ts):
+ * a Hub or file model's link is a diff against the paper's recipe (lr 1e-5, batch 128, …).
  */
 import type { ExperimentConfig, ModelSource } from '../engine/experiment/config';
 import type { TriggerKind } from '../engine/triggers/types';
 import { checkConfig, canonicalJson } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, TRIGGER_KINDS } from './defaults';
 import { checkNumber, fieldByPath } from './params';
+import { recipeIdFor, withRecipe } from './recipe';
 
 export interface UrlState {
   config: ExperimentConfig;
@@ -70,7 +73,7 @@ const EXPERIMENT_PARAMS = ['seed', 'model', 'data', 'trigger', 'target', 'poison
 const namesExperiment = (q: URLSearchParams) => EXPERIMENT_PARAMS.some((k) => q.has(k));
 
 /** The link format written now; see the file comment for what each version's defaults were. */
-export const LINK_VERSION = 2;
+export const LINK_VERSION = 3;
 
 /** The defaults a link of format `version` is a diff against. */
 export function linkDefaults(version: number): ExperimentConfig {
@@ -168,12 +171,17 @@ function parseModelParam(s: string): ModelSource | null {
   return m[2] ? { kind: 'hub', repo: m[1], revision: m[2] } : { kind: 'hub', repo: m[1] };
 }
 
-/** The config the blob is a diff against: the link version's defaults `d` with the common fields applied. */
+/**
+ * The config the blob is a diff against: the link version's defaults `d` with the common fields applied,
+ * and from version 3 the fine-tuning recipes of `recipeModel` (the experiment's model, wherever the link
+ * names it: a file model travels in the blob).
+ */
 function baseFor(
   d: ExperimentConfig,
   c: Pick<ExperimentConfig, 'seed' | 'model' | 'data' | 'attack'> & { triggerKind: TriggerKind; triggerSeed: number },
+  recipeModel: ModelSource | null,
 ): ExperimentConfig {
-  return {
+  const base: ExperimentConfig = {
     ...d,
     seed: c.seed,
     model: c.model,
@@ -181,6 +189,7 @@ function baseFor(
     trigger: defaultTrigger(c.triggerKind, c.triggerSeed),
     attack: { ...d.attack, target: c.attack.target, poisonRate: c.attack.poisonRate },
   };
+  return recipeModel ? withRecipe(base, recipeIdFor(recipeModel)) : base;
 }
 
 const num = (v: number) => String(+v.toPrecision(8));
@@ -223,7 +232,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
     attack: c.attack,
     triggerKind: c.trigger.kind,
     triggerSeed: c.seed,
-  });
+  }, c.model);
   const omitted: string[] = [];
   let rest = diff(c, base) as Obj | undefined;
   if (rest) {
@@ -265,7 +274,8 @@ function linkVersion(q: URLSearchParams, problems: string[]): number {
 export async function decodeUrlState(search: string | URLSearchParams): Promise<DecodedUrl> {
   const q = typeof search === 'string' ? new URLSearchParams(search) : search;
   const problems: string[] = [];
-  const d = linkDefaults(linkVersion(q, problems));
+  const version = linkVersion(q, problems);
+  const d = linkDefaults(version);
   const common = {
     seed: d.seed,
     model: d.model,
@@ -326,18 +336,24 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
   const poison = fieldParam('poison', 'attack.poisonRate');
   common.attack = { ...d.attack, target: target ?? d.attack.target, poisonRate: poison ?? d.attack.poisonRate };
 
-  let raw: unknown = baseFor(d, common);
+  let patch: Obj | null = null;
   const blob = q.get('c');
   if (blob) {
     try {
-      const patch = await unpackJson(blob);
-      if (!isObj(patch)) throw new Error('not an object');
-      // A blob that switches the model/data kind replaces the whole source.
-      raw = merge(raw, patch);
-      for (const k of ['model', 'data'] as const) if (isObj(patch[k])) (raw as Obj)[k] = patch[k];
+      const p = await unpackJson(blob);
+      if (!isObj(p)) throw new Error('not an object');
+      patch = p;
     } catch {
       problems.push('the link\'s experiment settings (c=…) are damaged or cut off: using the defaults for them');
     }
+  }
+  // The recipes are the model's own from version 3: the blob's model when it names one (a file model).
+  const recipeModel = patch && isObj(patch.model) ? (patch.model as ModelSource) : common.model;
+  let raw: unknown = baseFor(d, common, version >= 3 ? recipeModel : null);
+  if (patch) {
+    // A blob that switches the model/data kind replaces the whole source.
+    raw = merge(raw, patch);
+    for (const k of ['model', 'data'] as const) if (isObj(patch[k])) (raw as Obj)[k] = patch[k];
   }
   const checked = checkConfig(raw);
   problems.push(...checked.problems);
