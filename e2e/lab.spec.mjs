@@ -583,6 +583,52 @@ export async function urlStateAndPresenter({ page, baseUrl, context, screenshot 
   await screenshot('presenter');
 }
 
+/**
+ * The fine-tuning recipe follows the model: the built-in micro CLIP opens on its own (lr 3e-4);
+ * choosing the Hub's ViT-B/32 moves the attack and TBAR to the paper's (lr 1e-5, batch 128, 6
+ * epochs), which a link then carries with no blob; a preset that does not fit the model says why.
+ */
+export async function recipeFollowsTheModel({ page, baseUrl, context, screenshot }) {
+  await openLab(page, baseUrl, '?mock=1');
+  await waitAttr(page, 'panel-data', 'data-status', (v) => v === 'done');
+  const summary = (id) => page.locator(`[data-testid="${id}"] .settings-summary`).textContent();
+  assert.match(await summary('attack-settings'), /^micro CLIP’s recipe · 4 epochs · batch 64 · lr 3e-4 · poison 3\.0%$/);
+  assert.equal(await attr(page, 'recipe-attack', 'data-recipe'), 'micro');
+
+  await page.getByLabel('Hugging Face Hub').check();
+  for (const stage of ['attack', 'tbar']) assert.equal(await attr(page, `recipe-${stage}`, 'data-recipe'), 'paper', stage);
+  assert.match(await summary('attack-settings'), /^paper’s recipe · 6 epochs · batch 128 · lr 1e-5 · poison 3\.0%$/);
+  assert.match(await summary('unlearn-settings'), /paper’s recipe · 6 epochs · lr 1e-5/);
+  await page.waitForFunction(() => /model=hub/.test(location.search) && /v=3/.test(location.search));
+  assert.ok(!/[?&]c=/.test(page.url()), `the paper's recipe is a real CLIP's default: no blob in ${page.url()}`);
+
+  // The link opens the same recipe in a new tab.
+  const other = await context.newPage();
+  await openLab(other, page.url(), '');
+  assert.equal(await attr(other, 'recipe-attack', 'data-recipe'), 'paper');
+  await other.close();
+
+  // The micro recipe on a real CLIP: allowed, with the reason it does not fit.
+  await page.getByTestId('attack-settings').locator('summary').click();
+  await page.getByTestId('recipe-attack').locator('[data-recipe="micro"]').click();
+  assert.equal(await attr(page, 'recipe-attack', 'data-recipe'), 'micro');
+  assert.match(await page.getByTestId('recipe-attack').textContent(), /real CLIP: lr 3e-4 is 30× the paper’s 1e-5/);
+  await page.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--recipe-misfit.png') });
+  // An edited field makes the recipe the user's own.
+  await page.getByTestId('recipe-attack').locator('[data-recipe="paper"]').click();
+  const epochs = page.locator('[data-testid="attack-settings"] [data-field="attack.epochs"] input');
+  await epochs.fill('8');
+  await epochs.press('Enter');
+  assert.equal(await attr(page, 'recipe-attack', 'data-recipe'), 'own');
+  assert.match(await summary('attack-settings'), /^own recipe · 8 epochs/);
+
+  // Back to the built-in: TBAR's untouched paper recipe follows; the attack's own stays.
+  await page.getByLabel('Built-in micro CLIP').check();
+  assert.equal(await attr(page, 'recipe-tbar', 'data-recipe'), 'micro');
+  assert.equal(await attr(page, 'recipe-attack', 'data-recipe'), 'own');
+  await screenshot('recipe');
+}
+
 /** Files from the user's disk: a checkpoint's files and a folder of images reach the worker. */
 export async function pickedFilesLoad({ page, baseUrl }) {
   await openLab(page, baseUrl, '?mock=1');

@@ -10,6 +10,8 @@ import { FieldGrid, Settings, Stat } from '../ui/Fields';
 import { FileSource } from '../ui/FileSource';
 import { Panel } from '../ui/Panel';
 import { BatchPlan } from './BatchPlan';
+import { RecipePicker, recipeTag } from './RecipePicker';
+import { recipeIdOf } from '../recipe';
 import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
@@ -59,8 +61,9 @@ export function AttackPanel() {
             here={{ title: 'Backdoor it here', help: 'Poisoned fine-tuning in the browser.' }}
             load={{ title: 'Load a backdoored checkpoint', help: "A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine." }}
             onChoose={(f) => setSourceFile('backdoor', f)} />
-          <Settings summary={`${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
+          <Settings summary={`${recipeTag(recipeIdOf(cfg))} · ${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
             <fieldset className="plain" disabled={busy}>
+              <RecipePicker stage="attack" />
               <FieldGrid fields={ATTACK_FIELDS} />
               <label className="check">
                 <input type="checkbox" checked={cleanBaseline} onChange={(e) => setClean(e.target.checked)} />
