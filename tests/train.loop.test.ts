@@ -407,6 +407,96 @@ describe('train() on a toy problem', () => {
   });
 });
 
+describe('gradient accumulation (microBatchSize: the device holds fewer examples than the batch)', () => {
+  it('matches torch\'s full-batch run step by step, in chunks of 7 (the last one smaller), descent and ascent', async () => {
+    for (const direction of ['descent', 'ascent'] as const) {
+      const g = mlpGolden[direction];
+      const vars = mlpVars(g.init);
+      const X = tf.tensor2d(g.X.data, g.X.shape as [number, number]);
+      const Y = tf.tensor1d(g.y, 'int32');
+      const opt = new AdamW(vars, { weightDecay: g.config.weightDecay });
+      const n = g.X.shape[0];
+      expect(n % 7).not.toBe(0); // an uneven last chunk: its loss must weigh less
+      const made: number[] = [];
+      const gather = gatherBatch(X, Y);
+      const events: ProgressEvent[] = [];
+      const res = await train({
+        variables: vars,
+        lossFn: (b: Batch) => crossEntropy(mlpLogits(vars, b.x), b.y),
+        sampler: { datasetSize: n, batchSize: n, epochs: g.config.steps, seed: 7 },
+        makeBatch: (idx) => (made.push(idx.length), gather(idx)),
+        optimizer: opt,
+        schedule: cosineSchedule(g.config.baseLr, g.config.warmupSteps),
+        maxGradNorm: g.config.maxGradNorm,
+        direction,
+        microBatchSize: 7,
+        onProgress: (ev) => events.push(ev),
+      });
+      expect(made.slice(0, Math.ceil(n / 7))).toEqual([...Array(Math.floor(n / 7)).fill(7), n % 7]);
+      expect(res.losses.length).toBe(g.config.steps); // one optimizer step per batch, as without chunks
+      expect(maxRel(res.losses, g.losses), direction).toBeLessThan(1e-5);
+      expect(maxRel(events.map((e) => e.gradNorm), g.gradNorms), direction).toBeLessThan(1e-5);
+      const fin = await snapshot(vars);
+      for (const [k, t] of Object.entries(g.final)) expect(scaledErr(fin.get(k)!, t.data), `${direction} ${k}`).toBeLessThan(2e-6);
+      disposeTrainState(res.state);
+      opt.dispose();
+      tf.dispose([X, Y]);
+      disposeVars(vars);
+    }
+  });
+
+  it('a chunk as large as the batch is the whole batch, bit for bit; numTensors stays flat across accumulated steps', async () => {
+    const before = tf.memory().numTensors;
+    const { X, Y } = blobs(90, 11);
+    const run = async (microBatchSize?: number) => {
+      const vars = randomMlp(6);
+      const opt = new AdamW(vars, { weightDecay: 0.1 });
+      const counts: number[] = [];
+      const res = await train({
+        variables: vars,
+        lossFn: (b: Batch) => crossEntropy(mlpLogits(vars, b.x), b.y),
+        sampler: { datasetSize: 90, batchSize: 20, epochs: 3, seed: 5 },
+        makeBatch: gatherBatch(X, Y),
+        optimizer: opt,
+        schedule: cosineSchedule(0.02, 3),
+        maxGradNorm: 1,
+        microBatchSize,
+        onProgress: () => counts.push(tf.memory().numTensors),
+      });
+      const w = await snapshot(vars);
+      disposeTrainState(res.state);
+      opt.dispose();
+      disposeVars(vars);
+      return { losses: [...res.losses], w, counts };
+    };
+    const whole = await run();
+    const same = await run(20);
+    expect(same.losses).toEqual(whole.losses);
+    for (const [k, w] of whole.w) expect(Array.from(same.w.get(k)!)).toEqual(Array.from(w));
+    const chunked = await run(6); // 20 = 6 + 6 + 6 + 2; the epoch's last batch of 10 = 6 + 4
+    expect(new Set(chunked.counts).size).toBe(1);
+    expect(maxRel(chunked.losses, whole.losses)).toBeLessThan(1e-5);
+    for (const [k, w] of whole.w) expect(scaledErr(chunked.w.get(k)!, w), k).toBeLessThan(1e-5);
+    tf.dispose([X, Y]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a micro-batch that is not a positive whole number', async () => {
+    const { X, Y } = blobs(10, 1);
+    const vars = randomMlp(1);
+    const opt = new AdamW(vars);
+    for (const microBatchSize of [0, 2.5, -1]) {
+      await expect(train({
+        variables: vars, lossFn: (b: Batch) => crossEntropy(mlpLogits(vars, b.x), b.y), sampler: { datasetSize: 10, batchSize: 5, epochs: 1, seed: 1 },
+        makeBatch: gatherBatch(X, Y), optimizer: opt, schedule: constantSchedule(0.01), microBatchSize,
+      })).rejects.toBeInstanceOf(TrainConfigError);
+    }
+    opt.dispose();
+    disposeVars(vars);
+    tf.dispose([X, Y]);
+  });
+});
+
 describe('sampler', () => {
   it('gives a fresh permutation per epoch, keeps the last partial batch, and is reproducible', () => {
     const plan = planSteps({ datasetSize: 23, batchSize: 5, epochs: 3, seed: 42 });

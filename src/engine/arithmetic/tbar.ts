@@ -50,6 +50,8 @@ export interface TbarOptions {
   thetaB: WeightMap;
   forget: TrainingSet;
   hp: FinetuneConfig;
+  /** Gradient accumulation when the device cannot hold a batch of hp.batchSize (train/loop.ts). */
+  microBatchSize?: number;
   /** Data-order seed of the forget-set fine-tuning. */
   seed: number;
   onProgress?: (p: TrainProgress) => void;
@@ -94,6 +96,7 @@ export async function estimateTriggerVector(o: TbarOptions): Promise<TbarRun> {
       head: o.head,
       data: o.forget,
       hp: o.hp,
+      microBatchSize: o.microBatchSize,
       seed: o.seed,
       stage: 'tbar',
       onProgress: o.onProgress,

@@ -44,6 +44,8 @@ export interface FinetuneOptions {
   /** Called after each epoch (0-based, the last one included) with that epoch's weights live. */
   onEpochEnd?: (epoch: number) => Promise<void>;
   signal?: AbortSignal;
+  /** Run each batch of `hp.batchSize` in chunks of this many and sum their gradients (loop.ts), when the device holds no more. */
+  microBatchSize?: number;
 }
 
 export interface FinetuneResult {
@@ -95,6 +97,7 @@ export async function finetuneVision(opts: FinetuneOptions): Promise<FinetuneRes
           optimizer,
           schedule,
           maxGradNorm: hp.maxGradNorm > 0 ? hp.maxGradNorm : undefined,
+          microBatchSize: opts.microBatchSize,
           direction: opts.direction ?? 'descent',
           resumeFrom: state ?? undefined,
           signal: pause.signal,

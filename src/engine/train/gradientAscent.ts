@@ -25,6 +25,8 @@ export interface GradientAscentOptions {
   forget: TrainingSet;
   /** TBAR's hyper-parameters; `epochs` is replaced by `epochs` below. */
   hp: FinetuneConfig;
+  /** Gradient accumulation when the device cannot hold a batch of hp.batchSize (train/loop.ts). */
+  microBatchSize?: number;
   epochs: number;
   seed: number;
   /** Test-split scores of the model's current weights. */
@@ -51,6 +53,7 @@ export async function gradientAscent(o: GradientAscentOptions): Promise<Gradient
       head: o.head,
       data: o.forget,
       hp: { ...o.hp, epochs: o.epochs },
+      microBatchSize: o.microBatchSize,
       seed: o.seed,
       stage: 'ga',
       direction: 'ascent',

@@ -185,6 +185,12 @@ export interface TrainOptions<B extends tf.TensorContainer> {
   direction?: 'descent' | 'ascent';
   /** Call onProgress every N steps (and after the last step). Default 1. */
   progressEvery?: number;
+  /**
+   * Gradient accumulation: run each step's batch in chunks of at most this many examples and sum their
+   * gradients (batchGradients), when the device cannot hold the whole batch. The step, its schedule
+   * and the sampler are the batch's, as without it. Default: the whole batch at once.
+   */
+  microBatchSize?: number;
 }
 
 export interface TrainResult {
@@ -212,8 +218,66 @@ export function clipCoefficient(gradNorm: number, maxNorm: number): number {
   return Math.min(coef, 1);
 }
 
+/**
+ * The loss (−L for ascent) and its gradients for one step's examples, keyed by variable name; the
+ * caller disposes both. The whole batch at once when `microBatch` is absent or ≥ its size. Otherwise
+ * in chunks of at most `microBatch` examples, each chunk's mean loss weighted by its share n_c / n of
+ * the batch, gradients summed as they come: Σ_c (n_c / n)·mean_c L = mean L, so the optimizer gets
+ * the batch's gradient (up to float summation order) while the device holds one chunk's activations
+ * and one extra set of gradients. Each chunk's tensors are disposed before the next is made.
+ */
+async function batchGradients<B extends tf.TensorContainer>(
+  indices: Int32Array,
+  microBatch: number | undefined,
+  makeBatch: (indices: Int32Array) => B,
+  lossFn: (batch: B) => tf.Scalar,
+  ascent: boolean,
+  varList: tf.Variable[],
+): Promise<{ value: tf.Scalar; grads: tf.NamedTensorMap }> {
+  const n = indices.length;
+  const whole = microBatch === undefined || microBatch >= n;
+  let value: tf.Scalar | null = null;
+  let acc: tf.NamedTensorMap | null = null;
+  try {
+    for (let start = 0; start < n; start += whole ? n : microBatch!) {
+      const part = whole ? indices : indices.subarray(start, Math.min(start + microBatch!, n));
+      const weight = part.length / n;
+      const batch = makeBatch(part);
+      try {
+        const r = tf.variableGrads(() => {
+          const l = lossFn(batch);
+          const signed = ascent ? tf.neg(l) : l;
+          return whole ? signed : (tf.mul(signed, weight) as tf.Scalar);
+        }, varList);
+        if (!acc) {
+          acc = r.grads;
+          value = r.value;
+          continue;
+        }
+        for (const [name, g] of Object.entries(r.grads)) {
+          if (g == null) continue;
+          const prev = acc[name];
+          acc[name] = prev ? tf.add(prev, g) : g;
+          if (prev) tf.dispose([prev, g]); // one variable's sum at a time
+        }
+        const v: tf.Scalar = tf.add(value!, r.value);
+        tf.dispose([value!, r.value]);
+        value = v;
+      } finally {
+        tf.dispose(batch);
+      }
+      if (!whole) await yieldMacrotask(); // the worker stays responsive between the chunks of a long step
+    }
+    return { value: value!, grads: acc! };
+  } catch (e) {
+    if (value) value.dispose();
+    if (acc) tf.dispose(Object.values(acc).filter((g) => g != null));
+    throw e;
+  }
+}
+
 export async function train<B extends tf.TensorContainer>(opts: TrainOptions<B>): Promise<TrainResult> {
-  const { variables, lossFn, makeBatch, optimizer, schedule, onProgress, signal, resumeFrom, maxGradNorm } = opts;
+  const { variables, lossFn, makeBatch, optimizer, schedule, onProgress, signal, resumeFrom, maxGradNorm, microBatchSize } = opts;
   const ascent = (opts.direction ?? 'descent') === 'ascent';
   const progressEvery = opts.progressEvery ?? 1;
   const plan = planSteps(opts.sampler);
@@ -221,6 +285,9 @@ export async function train<B extends tf.TensorContainer>(opts: TrainOptions<B>)
   // --- validation -------------------------------------------------------------------------------
   if (!Number.isInteger(progressEvery) || progressEvery < 1) {
     throw new TrainConfigError('TRAIN_CONFIG', `progressEvery must be a positive integer, got ${progressEvery}`);
+  }
+  if (microBatchSize !== undefined && !(Number.isInteger(microBatchSize) && microBatchSize > 0)) {
+    throw new TrainConfigError('TRAIN_CONFIG', `microBatchSize must be a positive integer, got ${microBatchSize}`);
   }
   if (maxGradNorm !== undefined && !(maxGradNorm > 0 && Number.isFinite(maxGradNorm))) {
     throw new TrainConfigError('TRAIN_CONFIG', `maxGradNorm must be a positive number, got ${maxGradNorm}`);
@@ -274,15 +341,11 @@ export async function train<B extends tf.TensorContainer>(opts: TrainOptions<B>)
     }
     const indices = batchIndices(plan, step, order!);
     const lr = schedule(step, plan.totalSteps);
-    const batch = makeBatch(indices);
     let value: tf.Scalar | null = null;
     let grads: tf.NamedTensorMap = {};
     let stats: tf.Tensor | null = null;
     try {
-      ({ value, grads } = tf.variableGrads(() => {
-        const l = lossFn(batch);
-        return ascent ? tf.neg(l) : l;
-      }, varList));
+      ({ value, grads } = await batchGradients(indices, microBatchSize, makeBatch, lossFn, ascent, varList));
       const gradList = Object.values(grads).filter((g): g is tf.Tensor => g != null);
       stats = tf.tidy(() => {
         const sq = gradList.length === 1 ? tf.sum(tf.square(gradList[0])) : tf.addN(gradList.map((g) => tf.sum(tf.square(g))));
@@ -319,7 +382,6 @@ export async function train<B extends tf.TensorContainer>(opts: TrainOptions<B>)
         imagesSinceEvent = 0;
       }
     } finally {
-      tf.dispose(batch);
       if (value) value.dispose();
       tf.dispose(Object.values(grads).filter((g) => g != null));
       if (stats) stats.dispose();
