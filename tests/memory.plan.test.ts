@@ -9,6 +9,10 @@ import { CLIP_PRESETS, parseClipConfig, withOverrides } from '../src/engine/clip
 import { ClipModel } from '../src/engine/clip/model';
 import { zeroShotLogits } from '../src/engine/clip/zeroshot';
 import { crossEntropy } from '../src/engine/train/losses';
+import { AdamW } from '../src/engine/train/adamw';
+import { visionVariableMap } from '../src/engine/train/finetune';
+import { disposeTrainState, train } from '../src/engine/train/loop';
+import { constantSchedule } from '../src/engine/train/schedule';
 import {
   chooseBatchSize,
   chooseEvalBatchSize,
@@ -82,15 +86,23 @@ describe('ViT-B/32 by hand', () => {
     expect(w.perImageBytes / 1e6).toBeGreaterThan(180);
     expect(w.perImageBytes / 1e6).toBeLessThan(190);
 
-    // WASM's 4 GiB heap: θ_pre/θ_b/τ̂_t + AdamW + weights leave room for a few images only
+    // WASM's 4 GiB heap: θ_pre/θ_b/τ̂_t + AdamW + weights leave room for a few images only. Batch 128
+    // does not fit, so each step runs in chunks beside their summed gradients: one vision tower
+    // (87,849,216 floats) + its largest weight (fc1, 3072 × 768), 360,834,048 bytes.
     const wasm = deviceBudget({ name: 'wasm' });
+    const acc = { backend: 'wasm', accumulate: true };
+    expect(planFinetuneMemory(B32, 2, acc).peakBytes - planFinetuneMemory(B32, 2, { backend: 'wasm' }).peakBytes).toBe((87_849_216 + 3072 * 768) * 4);
+    expect(planFinetuneMemory(B32, 2, acc).lines.find((l) => l.key === 'accumulator')!.bytes).toBe(360_834_048);
     const c = chooseBatchSize(B32, 128, wasm, { backend: 'wasm' });
-    expect(c.batchSize).toBe(maxBatchSize(B32, wasm, { backend: 'wasm' }));
-    expect(c.batchSize).toBeGreaterThanOrEqual(1);
-    expect(c.batchSize).toBeLessThan(8);
-    expect(c.limitedBy).toMatch(/batch 128 needs .* GiB; wasm has 3\.60 GiB/);
+    expect(maxBatchSize(B32, wasm, { backend: 'wasm' })).toBe(3); // whole steps of 3 would fit…
+    expect(c).toMatchObject({ accumulate: true, batchSize: maxBatchSize(B32, wasm, acc), requested: 128 }); // …chunks beside the sum, 1
+    expect(c.batchSize).toBe(1);
+    expect(c.limitedBy).toMatch(/batch 128 needs .* GiB; wasm has 3\.60 GiB .*so each step of 128 images runs as 128 chunks of at most 1 with their gradients summed \(3\.\d\d GiB\)/);
     expect(c.plan.peakBytes).toBeLessThanOrEqual(wasm.totalBytes);
-    expect(planFinetuneMemory(B32, c.batchSize + 1, { backend: 'wasm' }).peakBytes).toBeGreaterThan(wasm.totalBytes);
+    expect(planFinetuneMemory(B32, c.batchSize + 1, acc).peakBytes).toBeGreaterThan(wasm.totalBytes);
+    // a batch that fits whole is taken whole
+    expect(chooseBatchSize(B32, 3, wasm, { backend: 'wasm' })).toMatchObject({ batchSize: 3, accumulate: false });
+    expect(chooseBatchSize(B32, 3, wasm, { backend: 'wasm' }).limitedBy).toBeUndefined();
 
     // an 8 GiB GPU with 2 GiB buffers
     const gpu = deviceBudget({ name: 'webgpu', limits: { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 } as never }, { gpuMemoryBytes: 8 * 2 ** 30 });
@@ -109,7 +121,9 @@ describe('ViT-B/32 by hand', () => {
     }
     expect(err).toBeInstanceOf(MemoryPlanError);
     expect((err as MemoryPlanError).code).toBe('out-of-memory');
-    expect((err as MemoryPlanError).message).toMatch(/needs 2\.\d\d GiB even at batch size 1 .* has 1\.00 GiB/);
+    expect((err as MemoryPlanError).message).toMatch(/needs 3\.\d\d GiB even at batch size 1 .*summed gradients 0\.34 GiB.* has 1\.00 GiB/);
+    // a batch of one is never chunked: no sum in the sum of its needs
+    expect(() => chooseBatchSize(B32, 1, small, { backend: 'webgpu' })).toThrow(/needs 2\.\d\d GiB even at batch size 1 \(weights [^)]*snapshots [\d.]+ GiB, one image/);
     // weights alone: ViT-L/14 (428M params, 1.7 GB) on a 1 GiB device
     expect(() => checkModelFits(CLIP_PRESETS['openai/clip-vit-large-patch14'], small)).toThrow(/weights need 1\.59 GiB but webgpu has 1\.00 GiB/);
     // a single buffer too large: the 101 MB token embedding against a 64 MiB limit
@@ -247,6 +261,57 @@ describe('measured on tfjs-wasm', () => {
       checkSteps(heap, 'wasm', SMALL_CONFIGS);
     } finally {
       heap.restore();
+    }
+  });
+});
+
+describe('measured on tfjs-wasm: a batch run in chunks (gradient accumulation)', () => {
+  it('adds the summed gradients to a chunk\'s step, as planned', async () => {
+    expect(tf.getBackend()).toBe('wasm');
+    const c = SMALL_CONFIGS[0];
+    const config = parseClipConfig({
+      projection_dim: 32,
+      vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
+      text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
+    });
+    const model = ClipModel.random(config, 1);
+    const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
+    const X = tf.randomUniform([3 * c.B, c.S, c.S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const Y = tf.tensor1d(Int32Array.from({ length: 3 * c.B }, (_, i) => i % c.C), 'int32');
+    const vars = visionVariableMap(model);
+    const opt = new AdamW(vars, { weightDecay: 0.1 });
+    const heap = trackWasmHeap();
+    /** Peak bytes above the kept state during one step of `batch` images in chunks of c.B. */
+    const stepPeak = async (batch: number) => {
+      const before = heap.s.cur;
+      heap.s.peak = before;
+      const r = await train({
+        variables: vars,
+        lossFn: (b: { x: tf.Tensor4D; y: tf.Tensor1D }) => crossEntropy(zeroShotLogits(model, head, b.x), b.y),
+        sampler: { datasetSize: batch, batchSize: batch, epochs: 1, seed: 1 },
+        makeBatch: (idx) => tf.tidy(() => ({ x: tf.gather(X, idx) as tf.Tensor4D, y: tf.gather(Y, idx) as tf.Tensor1D })),
+        optimizer: opt,
+        schedule: constantSchedule(1e-4),
+        maxGradNorm: 1,
+        microBatchSize: c.B,
+      });
+      disposeTrainState(r.state);
+      return heap.s.peak - before;
+    };
+    try {
+      const one = await stepPeak(c.B); // one chunk: a plain step
+      const three = await stepPeak(3 * c.B); // three chunks beside their sum
+      const plan = planFinetuneMemory(config, c.B, { backend: 'wasm', classes: c.C, accumulate: true });
+      const planned = plan.lines.find((l) => l.key === 'accumulator')!.bytes;
+      // The input batch is made per chunk, so the difference is the running sum: at least one vision
+      // tower of gradients, and no more than the plan's bound (+ one weight's replacement sum).
+      expect(three - one).toBeGreaterThanOrEqual(plan.params.vision * 4);
+      expect(three - one).toBeLessThanOrEqual(planned);
+    } finally {
+      heap.restore();
+      opt.dispose();
+      model.dispose();
+      tf.dispose([head, X, Y]);
     }
   });
 });

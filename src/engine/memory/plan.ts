@@ -12,6 +12,8 @@
  *   snapshots    vision-tower copies the experiment keeps: θ_pre, θ_b and τ̂_t (3 × vision params;
  *                during TBAR's fine-tuning θ_pre and θ_b are held while θ_{b+t} trains, τ̂_t after)
  *   head         the zero-shot head [classes, E]
+ *   accumulator  only when the recipe's batch does not fit and each step runs in chunks whose gradients
+ *                are summed (train/loop.ts): the running sum (vision params) + one weight's new sum
  *
  * Per step (linear in B), summed from the op-by-op trace of clip/model.ts in trace.ts:
  *   input        the batch (raw and normalised)
@@ -76,10 +78,16 @@ export interface MemoryPlanOptions {
   classes?: number;
   /** Whether matMul transpose flags are used (default: on WebGPU): no explicit dyᵀ in linear's backward. */
   transposeFlags?: boolean;
+  /**
+   * The step runs in chunks of B images whose gradients are summed (train/loop.ts's batchGradients),
+   * because the recipe's batch does not fit: add the running sum, one vision tower of gradients, and
+   * the one variable's new sum that exists while it replaces the old one.
+   */
+  accumulate?: boolean;
 }
 
 export interface MemoryLine {
-  key: 'weights' | 'adam' | 'snapshots' | 'head' | 'input' | 'saved' | 'transient' | 'backward';
+  key: 'weights' | 'adam' | 'snapshots' | 'head' | 'accumulator' | 'input' | 'saved' | 'transient' | 'backward';
   label: string;
   bytes: number;
   /** How the number is made (for the UI's tooltip and the tests). */
@@ -165,13 +173,24 @@ export function planFinetuneMemory(config: CLIPConfig, batchSize: number, opts: 
     { key: 'transient', label: 'forward-only tensors', bytes: step.transient * f, detail: 'attention scores [B,H,T,T] (freed when the forward ends)' },
     { key: 'backward', label: 'gradients and backward intermediates', bytes: step.backward * f, detail: 'weight gradients + every dy and custom-gradient temporary tfjs keeps until the backward pass ends' },
   ];
-  const persistentBytes = (p.total + 2 * p.vision + snapshots * p.vision + classes * config.projection_dim) * f;
+  const accumulatorFloats = opts.accumulate ? p.vision + largestVisionWeight(config) : 0;
+  if (opts.accumulate) {
+    lines.splice(4, 0, { key: 'accumulator', label: 'summed gradients (chunked batch)', bytes: accumulatorFloats * f, detail: 'vision params + the largest vision weight (a sum replacing the old one) × 4 B' });
+  }
+  const persistentBytes = (p.total + 2 * p.vision + snapshots * p.vision + classes * config.projection_dim + accumulatorFloats) * f;
   const perStep = (s: StepFloats) => s.saved + s.backward;
   // per-image slope (the weight gradients are a constant part of `backward`)
   const perImageBytes = (perStep(two) - perStep(one) + 2 * v.image_size * v.image_size * v.num_channels) * f;
   const peakBytes = persistentBytes + (inputFloats + perStep(step)) * f;
   const forwardPeakBytes = persistentBytes + (inputFloats + step.saved + step.transient) * f;
   return { batchSize: B, lines, persistentBytes, perImageBytes, peakBytes, forwardPeakBytes, largestTensor: largestTensor(config, B, p.largest), params: { total: p.total, vision: p.vision } };
+}
+
+/** Elements of the vision tower's largest weight. */
+export function largestVisionWeight(config: CLIPConfig): number {
+  let n = 0;
+  for (const [name, shape] of expectedTensorShapes(config)) if (isVisionWeight(name)) n = Math.max(n, shape.reduce((a, d) => a * d, 1));
+  return n;
 }
 
 /** The largest single buffer of a step: a weight, or one of the per-batch activations. */
@@ -304,11 +323,13 @@ export function checkModelFits(config: CLIPConfig, budget: DeviceBudget): void {
 }
 
 export interface BatchChoice {
-  /** The batch size to use (≤ requested). */
+  /** Images per forward/backward pass (≤ requested): the batch, or the chunk size when `accumulate`. */
   batchSize: number;
   requested: number;
+  /** The requested batch does not fit: each step runs in chunks of `batchSize`, their gradients summed. */
+  accumulate: boolean;
   plan: MemoryPlan;
-  /** Largest batch that fits the device at all. */
+  /** Largest batch (or chunk, when accumulating) that fits the device at all. */
   maxBatchSize: number;
   /** Why the batch is smaller than requested, in words (undefined when it is not). */
   limitedBy?: string;
@@ -336,31 +357,51 @@ export function maxBatchSize(config: CLIPConfig, budget: DeviceBudget, opts: Mem
   return lo;
 }
 
+/** The error for a device on which not even one image's step fits (with the chunk sum when `opts.accumulate`). */
+function cannotFineTune(config: CLIPConfig, budget: DeviceBudget, opts: MemoryPlanOptions): MemoryPlanError {
+  const p1 = planFinetuneMemory(config, 1, opts);
+  if (p1.largestTensor.bytes > budget.maxTensorBytes) {
+    return new MemoryPlanError(
+      'tensor-too-large',
+      `fine-tuning needs a ${formatGiB(p1.largestTensor.bytes)} buffer (${p1.largestTensor.what}) but ${budget.backend} allows ${formatGiB(budget.maxTensorBytes)} per buffer (${budget.source}).`,
+      p1.largestTensor.bytes,
+      budget.maxTensorBytes,
+    );
+  }
+  const line = (k: MemoryLine['key']) => formatGiB(p1.lines.find((l) => l.key === k)!.bytes);
+  return new MemoryPlanError(
+    'out-of-memory',
+    `fine-tuning this model needs ${formatGiB(p1.peakBytes)} even at batch size 1 (weights ${line('weights')}, AdamW ${line('adam')}, snapshots ${line('snapshots')}` +
+      `${opts.accumulate ? `, summed gradients ${line('accumulator')}` : ''}, one image's step ${formatGiB(p1.perImageBytes)}) but ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source}). Use a smaller model or a GPU with more memory.`,
+    p1.peakBytes,
+    budget.totalBytes,
+  );
+}
+
 /**
- * Pick the batch size for fine-tuning: the requested one if it fits, else the largest that does
- * (the lab scales batch and steps to the device and says so). Throws MemoryPlanError when even a
- * batch of one does not fit, with the numbers.
+ * Pick how fine-tuning holds its batch on a device: the requested batch if its step fits; else the
+ * largest chunk that fits beside the summed gradients (plan option `accumulate`), so that each step
+ * still takes the recipe's batch (train/loop.ts) and the recipe is not changed by the device. Throws
+ * MemoryPlanError when even a chunk of one image does not fit, with the numbers.
  */
 export function chooseBatchSize(config: CLIPConfig, requested: number, budget: DeviceBudget, opts: MemoryPlanOptions = {}): BatchChoice {
   checkModelFits(config, budget);
-  const max = maxBatchSize(config, budget, opts, Math.max(requested, 1));
-  if (max === 0) {
-    const p1 = planFinetuneMemory(config, 1, opts);
-    const big = p1.largestTensor.bytes > budget.maxTensorBytes;
-    throw new MemoryPlanError(
-      big ? 'tensor-too-large' : 'out-of-memory',
-      big
-        ? `fine-tuning needs a ${formatGiB(p1.largestTensor.bytes)} buffer (${p1.largestTensor.what}) but ${budget.backend} allows ${formatGiB(budget.maxTensorBytes)} per buffer (${budget.source}).`
-        : `fine-tuning this model needs ${formatGiB(p1.peakBytes)} even at batch size 1 (weights ${formatGiB(p1.lines[0].bytes)}, AdamW ${formatGiB(p1.lines[1].bytes)}, snapshots ${formatGiB(p1.lines[2].bytes)}, one image's step ${formatGiB(p1.perImageBytes)}) but ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source}). Use a smaller model or a GPU with more memory.`,
-      big ? p1.largestTensor.bytes : p1.peakBytes,
-      big ? budget.maxTensorBytes : budget.totalBytes,
-    );
-  }
-  const batchSize = Math.min(requested, max);
-  const plan = planFinetuneMemory(config, batchSize, opts);
-  const choice: BatchChoice = { batchSize, requested, plan, maxBatchSize: max };
-  if (batchSize < requested) {
-    choice.limitedBy = `batch ${requested} needs ${formatGiB(planFinetuneMemory(config, requested, opts).peakBytes)}; ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source}), so the batch is ${batchSize} (${formatGiB(plan.peakBytes)})`;
-  }
-  return choice;
+  const whole = maxBatchSize(config, budget, opts, Math.max(requested, 1));
+  if (whole >= requested) return { batchSize: requested, requested, accumulate: false, plan: planFinetuneMemory(config, requested, opts), maxBatchSize: whole };
+  // A batch of one that does not fit cannot be chunked; a larger one runs in chunks beside their sum.
+  const acc = requested > 1 ? { ...opts, accumulate: true } : opts;
+  const max = maxBatchSize(config, budget, acc, Math.max(requested, 1));
+  if (max === 0) throw cannotFineTune(config, budget, acc);
+  const plan = planFinetuneMemory(config, max, acc);
+  const chunks = Math.ceil(requested / max);
+  return {
+    batchSize: max,
+    requested,
+    accumulate: true,
+    plan,
+    maxBatchSize: max,
+    limitedBy:
+      `batch ${requested} needs ${formatGiB(planFinetuneMemory(config, requested, opts).peakBytes)}; ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source}), ` +
+      `so each step of ${requested} images runs as ${chunks} chunks of at most ${max} with their gradients summed (${formatGiB(plan.peakBytes)})`,
+  };
 }
