@@ -27,7 +27,11 @@ export function batchPlanView(
   try {
     const c = chooseBatchSize(clip, requested, budget, { backend: backend.name, classes });
     if (c.limitedBy) {
-      return { kind: 'limited', batchSize: c.batchSize, text: `On this device the batch will be ${c.batchSize}, not ${requested}: ${c.limitedBy}.` };
+      return {
+        kind: 'limited',
+        batchSize: c.batchSize,
+        text: `On this device each batch of ${requested} runs in chunks of ${c.batchSize} whose gradients are summed, so the steps are the recipe's: ${c.limitedBy}.`,
+      };
     }
     return {
       kind: 'fits',

@@ -5,9 +5,9 @@ import { batchPlanView } from '../memoryPlan';
 import { useLab } from '../store';
 
 /**
- * The memory plan line of a fine-tuning stage: whether the configured batch fits the device, the batch
- * the engine will use instead and why, or that the device cannot fine-tune this model at all; and,
- * after a run whose batch was limited, what was used.
+ * The memory plan line of a fine-tuning stage: whether the configured batch fits the device, else the
+ * chunks each batch will run in (their gradients summed) and why, or that the device cannot fine-tune
+ * this model at all; and, after a run whose batch was chunked, the chunks it used.
  */
 export function BatchPlan({ stage }: { stage: 'attack' | 'tbar' }) {
   const { clip, backend, requested, classes, limit } = useLab(
@@ -26,7 +26,7 @@ export function BatchPlan({ stage }: { stage: 'attack' | 'tbar' }) {
       {view && <p className={view.kind === 'fits' ? 'help' : 'help warn'}>{view.text}</p>}
       {limit && (
         <p className="help warn" data-testid={`batch-used-${stage}`}>
-          Ran with batch {limit.used} instead of {limit.requested}: {limit.reason}.
+          Each batch of {limit.requested} ran in chunks of {limit.used}, their gradients summed (the same steps as batch {limit.requested}): {limit.reason}.
         </p>
       )}
     </div>

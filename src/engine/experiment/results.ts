@@ -43,10 +43,13 @@ export interface DataSummary {
 }
 
 /**
- * The batch size a fine-tuning stage really used, when the device's memory plan (memory/plan.ts)
- * made it smaller than the configuration asked for. Absent: the configured batch size was used.
+ * When the device's memory plan (memory/plan.ts) could not hold the configured batch: a fine-tuning
+ * stage ran each batch of `requested` images in chunks of `used` and summed their gradients (the
+ * optimizer still saw batches of `requested`); DECREE ran with the smaller batch `used`. Absent: the
+ * configured batch fit.
  */
 export interface BatchLimit {
+  /** Images per forward/backward pass. */
   used: number;
   requested: number;
   /** In words, with the numbers (e.g. "batch 128 needs 19.1 GiB; webgpu has 3.6 GiB …"). */

@@ -100,9 +100,11 @@ export type HeadBuilder = (
 ) => Promise<tf.Tensor2D>;
 
 /**
- * The batch size a fine-tuning stage may use on this device (memory/plan.ts chooseBatchSize): the
- * requested one, or a smaller one with the reason, and the bytes the budget has left beside a step of
- * it (for the stage's InputCache); throws when even a batch of one does not fit.
+ * How many images one forward/backward pass of a fine-tuning stage may hold on this device
+ * (memory/plan.ts chooseBatchSize): the requested batch, or a smaller chunk with the reason (the
+ * stage then sums the gradients of the chunks of each batch; DECREE takes it as its smaller batch),
+ * and the bytes the budget has left beside such a step (for the stage's InputCache); throws when even
+ * one image does not fit.
  */
 export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string; spareBytes?: number };
 
@@ -285,7 +287,7 @@ export class ExperimentSession {
       const train = data.splits.train;
       const poison = poisonTrainingSplit(train.labels, config.attack.target, config.attack.poisonRate, derivedSeed(config.seed, 'poison'), classCount(data));
       const orderSeed = derivedSeed(config.seed, 'attack/order');
-      const { hp, batchLimit } = this.fitted(config.attack, m.config, data);
+      const { hp, microBatchSize, batchLimit } = this.fitted(config.attack, m.config, data);
       return this.withTrigger(config, async (trigger) => {
         const ev = this.evalCtx(trigger, ctx.signal);
         let cleanTest: Scores | undefined;
@@ -296,6 +298,7 @@ export class ExperimentSession {
             head: this.head!.tensor,
             data: trainingSet(train, train.labels, { imageSize: S, rows: 'none' }),
             hp,
+            microBatchSize,
             seed: orderSeed, // same data order and schedule as the attack, no poison
             stage: 'clean',
             onProgress: ctx.progress,
@@ -319,6 +322,7 @@ export class ExperimentSession {
             head: this.head!.tensor,
             data: trainingSet(train, poison.labels, { imageSize: S, trigger, rows: poison.mask }),
             hp,
+            microBatchSize,
             seed: orderSeed,
             stage: 'attack',
             onProgress: ctx.progress,
@@ -367,13 +371,13 @@ export class ExperimentSession {
       const S = m.config.vision_config.image_size;
       const images = headOf(data.splits.forget, d.images); // clean: their trigger rows are never set
       // A DECREE step holds a fine-tuning step's activations: the device's memory plan limits its batch too.
-      const { hp, batchLimit } = this.fitted({ ...config.tbar, batchSize: d.batchSize }, m.config, data);
+      const { hp, microBatchSize, batchLimit } = this.fitted({ ...config.tbar, batchSize: d.batchSize }, m.config, data);
       const invert = async (weights: WeightMap, phase: DecreeStageProgress['phase']): Promise<{ inv: InvertedTrigger; summary: DecreeStampSummary }> => {
         m.setWeights(weights);
         const curve: DecreeStampSummary['curve'] = [];
         const inv = await invertTrigger({
           ...d,
-          batchSize: hp.batchSize,
+          batchSize: microBatchSize ?? hp.batchSize, // DECREE's own batch: smaller, not chunked
           model: m,
           images,
           imageSize: S,
@@ -749,14 +753,19 @@ export class ExperimentSession {
     this.head = { tensor, stamp: stampOf('head', config) };
   }
 
-  /** A fine-tuning recipe with the batch size this device can hold (and why it is smaller, when it is). */
-  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; batchLimit?: BatchLimit; spareBytes?: number } {
+  /**
+   * How a fine-tuning recipe runs on this device: whole batches when they fit, else each batch of
+   * hp.batchSize in chunks of `microBatchSize` with their gradients summed (train/loop.ts), so the
+   * recipe (steps, schedule, the batch the optimizer sees) is the configured one either way.
+   */
+  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; microBatchSize?: number; batchLimit?: BatchLimit; spareBytes?: number } {
     if (!this.fitBatch) return { hp };
     const choice = this.fitBatch(model, hp.batchSize, { classes: classCount(data) });
     const spare = choice.spareBytes === undefined ? {} : { spareBytes: choice.spareBytes };
     if (choice.batchSize >= hp.batchSize) return { hp, ...spare };
     return {
-      hp: { ...hp, batchSize: choice.batchSize },
+      hp,
+      microBatchSize: choice.batchSize,
       batchLimit: { used: choice.batchSize, requested: hp.batchSize, reason: choice.limitedBy ?? `batch ${hp.batchSize} does not fit this device` },
       ...spare,
     };
@@ -782,7 +791,7 @@ export class ExperimentSession {
       ev: EvalContext;
       /** Validation scores of the current weights, with the proxy ASR under TBAR+DECREE. */
       valScores: () => Promise<ValScores>;
-      train: { model: ClipModel; head: tf.Tensor2D; thetaB: WeightMap; forget: ReturnType<typeof forgetSet>; seed: number };
+      train: { model: ClipModel; head: tf.Tensor2D; thetaB: WeightMap; forget: ReturnType<typeof forgetSet>; seed: number; microBatchSize?: number };
     }) => Promise<T>,
   ): Promise<T> {
     return this.exclusive(ctx.signal, async () => {
@@ -790,11 +799,11 @@ export class ExperimentSession {
       const backdoor = this.requireBackdoor(config, needer);
       const m = model.loaded.model;
       const target = config.attack.target;
-      const { hp, batchLimit, spareBytes } = this.fitted(config.tbar, m.config, data);
+      const { hp, microBatchSize, batchLimit, spareBytes } = this.fitted(config.tbar, m.config, data);
       return this.withTrigger(config, (trigger) => this.withProxy(config, needer, (proxy) => {
         // Known trigger: the attack's trigger and target; TBAR+DECREE: the inverted stamp and the inferred class.
         const forget = forgetSet(data.splits.forget, proxy?.target ?? target, { imageSize: m.config.vision_config.image_size, trigger: proxy?.trigger ?? trigger });
-        const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order') };
+        const train = { model: m, head: this.head!.tensor, thetaB: backdoor.thetaB, forget, seed: derivedSeed(config.seed, 'tbar/order'), microBatchSize };
         // TBAR's per-epoch α search and gradient ascent's per-epoch test score the same images each epoch.
         const ev = { ...this.evalCtx(trigger, ctx.signal), inputs: this.inputCache(Math.min(TRAINING_INPUT_CACHE_BYTES, spareBytes ?? Infinity)) };
         const valScores = () => this.valScores(ev, data.splits.val, target, classCount(data), proxy);
