@@ -27,6 +27,7 @@ import {
   checkModelFits,
 } from '../src/engine/memory/plan';
 import { sumTrace, traceVisionStep } from '../src/engine/memory/trace';
+import { batchPlanView } from '../src/app/memoryPlan';
 
 const B32 = CLIP_PRESETS['openai/clip-vit-base-patch32'];
 
@@ -313,6 +314,18 @@ describe('measured on tfjs-wasm: a batch run in chunks (gradient accumulation)',
       model.dispose();
       tf.dispose([head, X, Y]);
     }
+  });
+});
+
+describe('the panels\' memory line (app/memoryPlan.ts)', () => {
+  it('says a batch that fits, and the chunks a batch too large runs in', () => {
+    const gpu = { name: 'webgpu', limits: { maxBufferSize: 2 ** 31, maxStorageBufferBindingSize: 2 ** 31 } } as never;
+    const fits = batchPlanView(B32, gpu, 16, 100, 80 * 2 ** 30)!;
+    expect(fits).toMatchObject({ kind: 'fits', batchSize: 16 });
+    const limited = batchPlanView(B32, gpu, 128, 100)!; // the assumed 4 GiB
+    expect(limited).toMatchObject({ kind: 'limited', batchSize: 4 });
+    expect(limited.text).toMatch(/^On this device each batch of 128 runs in chunks of 4 whose gradients are summed, so the steps are the recipe's: batch 128 needs 21\.\d\d GiB; .* so each step of 128 images runs as 32 chunks of at most 4/);
+    expect(batchPlanView(B32, gpu, 1, 100, 2 ** 30)!.kind).toBe('cannot');
   });
 });
 
