@@ -292,8 +292,8 @@ async function checkAttackWarnings(page, asr) {
   if (want && kind !== 'sig') {
     // One click sets up the trigger the built-in model takes (the next run uses it).
     await page.getByTestId('switch-to-sig').click();
-    // SIG is the lab's default, so the link stops naming a trigger (its v=2 says which defaults).
-    await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === '2');
+    // SIG is the lab's default, so the link stops naming a trigger (its v=3 says which defaults).
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === '3');
     assert.equal(await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind), 'sig');
     assert.equal(await page.getByTestId('switch-to-sig').count(), 0, 'the offer goes once SIG is chosen');
     // The trigger preview shows SIG on the loaded images, even if an offer changed the data settings.
