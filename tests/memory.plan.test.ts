@@ -101,6 +101,9 @@ describe('ViT-B/32 by hand', () => {
     expect(c.limitedBy).toMatch(/batch 128 needs .* GiB; wasm has 3\.60 GiB .*so each step of 128 images runs as 128 chunks of at most 1 with their gradients summed \(3\.\d\d GiB\)/);
     expect(c.plan.peakBytes).toBeLessThanOrEqual(wasm.totalBytes);
     expect(planFinetuneMemory(B32, c.batchSize + 1, acc).peakBytes).toBeGreaterThan(wasm.totalBytes);
+    // DECREE's batch (chunks: false) is made smaller instead, with no sum beside it
+    expect(chooseBatchSize(B32, 128, wasm, { backend: 'wasm' }, { chunks: false })).toMatchObject({ batchSize: 3, accumulate: false });
+    expect(chooseBatchSize(B32, 128, wasm, { backend: 'wasm' }, { chunks: false }).limitedBy).toMatch(/so the batch is 3 \(3\.\d\d GiB\)$/);
     // a batch that fits whole is taken whole
     expect(chooseBatchSize(B32, 3, wasm, { backend: 'wasm' })).toMatchObject({ batchSize: 3, accumulate: false });
     expect(chooseBatchSize(B32, 3, wasm, { backend: 'wasm' }).limitedBy).toBeUndefined();

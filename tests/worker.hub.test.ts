@@ -20,7 +20,7 @@ import type { TrainProgress } from '../src/engine/experiment/results';
 import { HubCache, MemoryCacheStorage, TEXT_HEAD_CACHE_NAME } from '../src/engine/hub/cache';
 import { CIFAR10_CLASSES } from '../src/engine/data/cifarHub';
 import { cachedHead, hubSources } from '../src/engine/hub/sources';
-import { chooseBatchSize, planFinetuneMemory, type DeviceBudget } from '../src/engine/memory/plan';
+import { chooseBatchSize, maxBatchSize, planFinetuneMemory, type DeviceBudget } from '../src/engine/memory/plan';
 import { startHubServer, TOKENIZER_JSON, type HubServer } from '../e2e/hubServer.mjs';
 import { nodeDecoder } from './util/decodeNode';
 
@@ -162,10 +162,12 @@ describe('dropped files and the memory plan', () => {
     const tiny: DeviceBudget = { backend: 'wasm', totalBytes: 0, maxTensorBytes: 2 ** 30, source: 'a test budget' };
     const sessionWith = (fitBatch?: BatchFitter) =>
       new ExperimentSession({ sources: mergeSources(BUILTIN_SOURCES, hubSources({ cache: null, decode: nodeDecoder })), buildHead: cachedHead(null), fitBatch });
-    const limited = sessionWith((model, requested, { classes }) => {
+    let wholeBatches = 0; // the largest batch that fits without chunks, on the same budget
+    const limited = sessionWith((model, requested, { classes, chunks }) => {
       // room for chunks of exactly 7 of this model beside their summed gradients
       tiny.totalBytes = planFinetuneMemory(model, 7, { backend: 'wasm', classes, accumulate: true }).peakBytes;
-      const ch = chooseBatchSize(model, requested, tiny, { backend: 'wasm', classes });
+      wholeBatches = maxBatchSize(model, tiny, { backend: 'wasm', classes });
+      const ch = chooseBatchSize(model, requested, tiny, { backend: 'wasm', classes }, { chunks });
       return { batchSize: ch.batchSize, limitedBy: ch.limitedBy };
     });
     const whole = sessionWith();
@@ -202,10 +204,11 @@ describe('dropped files and the memory plan', () => {
     }
     expect(worst).toBeLessThan(2e-4); // float summation order only (measured 5.0e-5, on patch_embedding)
     expect(a.r.test).toEqual(b.r.test);
-    // DECREE's batch is held to the same plan (smaller, not chunked)
+    // DECREE's batch is held to the same budget: a smaller batch (its optimisation is not the recipe's), no sum beside it
     const d = { ...c, forget: { trigger: 'decree' as const, decree: { ...MICRO_DECREE, images: 10, steps: 2, batchSize: 32, restarts: 1, baseline: false } } };
     const inv = await limited.decree(d);
-    expect(inv.batchLimit).toMatchObject({ used: 7, requested: 32 });
+    expect(inv.batchLimit).toMatchObject({ used: wholeBatches, requested: 32 });
+    expect(inv.batchLimit!.reason).toMatch(new RegExp(`so the batch is ${wholeBatches} `));
     limited.dispose();
     whole.dispose();
   });

@@ -101,12 +101,12 @@ export type HeadBuilder = (
 
 /**
  * How many images one forward/backward pass of a fine-tuning stage may hold on this device
- * (memory/plan.ts chooseBatchSize): the requested batch, or a smaller chunk with the reason (the
- * stage then sums the gradients of the chunks of each batch; DECREE takes it as its smaller batch),
- * and the bytes the budget has left beside such a step (for the stage's InputCache); throws when even
- * one image does not fit.
+ * (memory/plan.ts chooseBatchSize): the requested batch, or with the reason a chunk of it whose
+ * gradients the stage sums (`chunks`), or for DECREE (`chunks: false`) a smaller batch; and the bytes
+ * the budget has left beside such a step (for the stage's InputCache). Throws when even one image
+ * does not fit.
  */
-export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number }) => { batchSize: number; limitedBy?: string; spareBytes?: number };
+export type BatchFitter = (model: CLIPConfig, requested: number, opts: { classes: number; chunks: boolean }) => { batchSize: number; limitedBy?: string; spareBytes?: number };
 
 export interface SessionOptions {
   sources?: SourceRegistry;
@@ -371,7 +371,7 @@ export class ExperimentSession {
       const S = m.config.vision_config.image_size;
       const images = headOf(data.splits.forget, d.images); // clean: their trigger rows are never set
       // A DECREE step holds a fine-tuning step's activations: the device's memory plan limits its batch too.
-      const { hp, microBatchSize, batchLimit } = this.fitted({ ...config.tbar, batchSize: d.batchSize }, m.config, data);
+      const { hp, microBatchSize, batchLimit } = this.fitted({ ...config.tbar, batchSize: d.batchSize }, m.config, data, false);
       const invert = async (weights: WeightMap, phase: DecreeStageProgress['phase']): Promise<{ inv: InvertedTrigger; summary: DecreeStampSummary }> => {
         m.setWeights(weights);
         const curve: DecreeStampSummary['curve'] = [];
@@ -757,10 +757,11 @@ export class ExperimentSession {
    * How a fine-tuning recipe runs on this device: whole batches when they fit, else each batch of
    * hp.batchSize in chunks of `microBatchSize` with their gradients summed (train/loop.ts), so the
    * recipe (steps, schedule, the batch the optimizer sees) is the configured one either way.
+   * `chunks: false` (DECREE): `microBatchSize` is a smaller batch to use instead.
    */
-  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState): { hp: FinetuneConfig; microBatchSize?: number; batchLimit?: BatchLimit; spareBytes?: number } {
+  private fitted(hp: FinetuneConfig, model: CLIPConfig, data: DataState, chunks = true): { hp: FinetuneConfig; microBatchSize?: number; batchLimit?: BatchLimit; spareBytes?: number } {
     if (!this.fitBatch) return { hp };
-    const choice = this.fitBatch(model, hp.batchSize, { classes: classCount(data) });
+    const choice = this.fitBatch(model, hp.batchSize, { classes: classCount(data), chunks });
     const spare = choice.spareBytes === undefined ? {} : { spareBytes: choice.spareBytes };
     if (choice.batchSize >= hp.batchSize) return { hp, ...spare };
     return {

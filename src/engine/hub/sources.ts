@@ -77,10 +77,10 @@ export function cachedHead(cache?: HubCache | null): HeadBuilder {
  * backend `init` selected; none yet: the batch is left as configured).
  */
 export function deviceBatchFitter(device: () => DeviceBudget | undefined): BatchFitter {
-  return (model, requested, { classes }) => {
+  return (model, requested, { classes, chunks }) => {
     const budget = device();
     if (!budget) return { batchSize: requested };
-    const c = chooseBatchSize(model, requested, budget, { backend: budget.backend, classes });
+    const c = chooseBatchSize(model, requested, budget, { backend: budget.backend, classes }, { chunks });
     return { batchSize: c.batchSize, limitedBy: c.limitedBy, spareBytes: budget.totalBytes - c.plan.peakBytes };
   };
 }

@@ -381,27 +381,31 @@ function cannotFineTune(config: CLIPConfig, budget: DeviceBudget, opts: MemoryPl
 /**
  * Pick how fine-tuning holds its batch on a device: the requested batch if its step fits; else the
  * largest chunk that fits beside the summed gradients (plan option `accumulate`), so that each step
- * still takes the recipe's batch (train/loop.ts) and the recipe is not changed by the device. Throws
- * MemoryPlanError when even a chunk of one image does not fit, with the numbers.
+ * still takes the recipe's batch (train/loop.ts) and the recipe is not changed by the device. With
+ * `chunks: false` (DECREE, whose optimisation is not the recipe's) a smaller batch instead. Throws
+ * MemoryPlanError when even one image does not fit, with the numbers.
  */
-export function chooseBatchSize(config: CLIPConfig, requested: number, budget: DeviceBudget, opts: MemoryPlanOptions = {}): BatchChoice {
+export function chooseBatchSize(config: CLIPConfig, requested: number, budget: DeviceBudget, opts: MemoryPlanOptions = {}, { chunks = true } = {}): BatchChoice {
   checkModelFits(config, budget);
   const whole = maxBatchSize(config, budget, opts, Math.max(requested, 1));
   if (whole >= requested) return { batchSize: requested, requested, accumulate: false, plan: planFinetuneMemory(config, requested, opts), maxBatchSize: whole };
+  const needs = `batch ${requested} needs ${formatGiB(planFinetuneMemory(config, requested, opts).peakBytes)}; ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source})`;
+  if (!chunks) {
+    if (whole === 0) throw cannotFineTune(config, budget, opts);
+    const plan = planFinetuneMemory(config, whole, opts);
+    return { batchSize: whole, requested, accumulate: false, plan, maxBatchSize: whole, limitedBy: `${needs}, so the batch is ${whole} (${formatGiB(plan.peakBytes)})` };
+  }
   // A batch of one that does not fit cannot be chunked; a larger one runs in chunks beside their sum.
   const acc = requested > 1 ? { ...opts, accumulate: true } : opts;
   const max = maxBatchSize(config, budget, acc, Math.max(requested, 1));
   if (max === 0) throw cannotFineTune(config, budget, acc);
   const plan = planFinetuneMemory(config, max, acc);
-  const chunks = Math.ceil(requested / max);
   return {
     batchSize: max,
     requested,
     accumulate: true,
     plan,
     maxBatchSize: max,
-    limitedBy:
-      `batch ${requested} needs ${formatGiB(planFinetuneMemory(config, requested, opts).peakBytes)}; ${budget.backend} has ${formatGiB(budget.totalBytes)} (${budget.source}), ` +
-      `so each step of ${requested} images runs as ${chunks} chunks of at most ${max} with their gradients summed (${formatGiB(plan.peakBytes)})`,
+    limitedBy: `${needs}, so each step of ${requested} images runs as ${Math.ceil(requested / max)} chunks of at most ${max} with their gradients summed (${formatGiB(plan.peakBytes)})`,
   };
 }

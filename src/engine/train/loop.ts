@@ -6,7 +6,8 @@
  *   indices  = the s-th batch of the sampler (below)
  *   batch    = makeBatch(indices)                        (the loop disposes it after the step)
  *   lr       = schedule(s, totalSteps)                    (set before the update, like `scheduler(step)`)
- *   L, ∇L    = tf.variableGrads(lossFn(batch))            (ascent: of −L, see below)
+ *   L, ∇L    = tf.variableGrads(lossFn(batch))            (ascent: of −L, see below; with microBatchSize
+ *                                                          below the batch, summed over chunks: batchGradients)
  *   read [L, ‖∇L‖²] from the device                       (ONE await data() per step, see below)
  *   if L or ‖∇L‖ is not finite → TrainingDivergedError    (the update of this step is never applied)
  *   optimizer.step(∇L, lr, clip coefficient)
@@ -168,7 +169,10 @@ export interface ProgressEvent {
 export interface TrainOptions<B extends tf.TensorContainer> {
   /** The trainable set, keyed by name (the optimizer must have been built on the same map). */
   variables: Map<string, tf.Variable>;
-  /** Scalar loss of a batch; evaluated inside tf.variableGrads (intermediates are freed by it). */
+  /**
+   * Scalar loss of a batch, the MEAN over its examples (chunks of a batch are weighted by their share);
+   * evaluated inside tf.variableGrads (intermediates are freed by it).
+   */
   lossFn: (batch: B) => tf.Scalar;
   sampler: SamplerConfig;
   /** Tensors for a batch of example indices; the loop disposes them after the step. */
