@@ -7,19 +7,25 @@
  */
 import type { ExperimentConfig, FinetuneConfig, ModelSource } from '../engine/experiment/config';
 import { RECIPES, RECIPE_KEYS, recipeIdFor, recipeIdOf, type RecipeId } from '../engine/experiment/recipes';
+import { fmtSci } from './format';
 
 export { recipeIdFor, recipeIdOf, RECIPES, type RecipeId } from '../engine/experiment/recipes';
 
 export type RecipeStage = 'attack' | 'tbar';
 
+const P = RECIPES.paper, M = RECIPES.micro;
+
+/** The presets' names and one line each, from their numbers (so the text cannot drift from them). */
 export const RECIPE_LABELS: Record<RecipeId, { title: string; help: string }> = {
   paper: {
     title: 'Paper’s (real CLIP)',
-    help: 'Appendix A.2.1 for ViT-B/32: AdamW lr 1e-5, batch 128, 6 epochs, weight decay 0.1, clipping 1; the warmup keeps the paper’s 25% of the steps (24 of 96 at 2000 images).',
+    help:
+      `Appendix A.2.1 for ViT-B/32: AdamW lr ${fmtSci(P.lr)}, batch ${P.batchSize}, ${P.epochs} epochs, weight decay ${P.weightDecay}, ` +
+      `clipping ${P.maxGradNorm}; the warmup keeps the paper’s 25% of the steps (${P.warmupSteps} at 2000 images).`,
   },
   micro: {
     title: 'Micro CLIP’s',
-    help: 'The paper’s scaled to the built-in model, pretrained for minutes: lr 3e-4, batch 64, 4 epochs, 25 warmup steps.',
+    help: `The paper’s scaled to the built-in model, pretrained for minutes: lr ${fmtSci(M.lr)}, batch ${M.batchSize}, ${M.epochs} epochs, ${M.warmupSteps} warmup steps.`,
   },
 };
 
