@@ -210,16 +210,22 @@ const SMALL_CONFIGS = [
   { D: 96, I: 384, L: 2, H: 3, S: 48, P: 8, B: 2, C: 7 },
 ];
 
+/** A random CLIP of one SMALL_CONFIGS shape (text tower minimal) and a zero-shot head for it. */
+function smallClip(c: (typeof SMALL_CONFIGS)[number]) {
+  const config = parseClipConfig({
+    projection_dim: 32,
+    vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
+    text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
+  });
+  const model = ClipModel.random(config, 1);
+  const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
+  return { config, model, head };
+}
+
 /** Run one step per config, measuring with `heap` (bytes now / peak), and compare with the plan. */
 function checkSteps(heap: { s: { cur: number; peak: number } }, backend: string, configs: typeof SMALL_CONFIGS) {
   for (const c of configs) {
-    const config = parseClipConfig({
-      projection_dim: 32,
-      vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
-      text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
-    });
-    const model = ClipModel.random(config, 1);
-    const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
+    const { config, model, head } = smallClip(c);
     const x = tf.randomUniform([c.B, c.S, c.S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const labels = Int32Array.from({ length: c.B }, (_, i) => i % c.C);
     const before = heap.s.cur;
@@ -273,13 +279,7 @@ describe('measured on tfjs-wasm: a batch run in chunks (gradient accumulation)',
   it('adds the summed gradients to a chunk\'s step, as planned', async () => {
     expect(tf.getBackend()).toBe('wasm');
     const c = SMALL_CONFIGS[0];
-    const config = parseClipConfig({
-      projection_dim: 32,
-      vision_config: { hidden_size: c.D, intermediate_size: c.I, num_hidden_layers: c.L, num_attention_heads: c.H, image_size: c.S, patch_size: c.P },
-      text_config: { hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, vocab_size: 100, max_position_embeddings: 16 },
-    });
-    const model = ClipModel.random(config, 1);
-    const head = tf.tidy(() => tf.div(tf.randomNormal([c.C, 32], 0, 1, 'float32', 1), 5)) as tf.Tensor2D;
+    const { config, model, head } = smallClip(c);
     const X = tf.randomUniform([3 * c.B, c.S, c.S, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
     const Y = tf.tensor1d(Int32Array.from({ length: 3 * c.B }, (_, i) => i % c.C), 'int32');
     const vars = visionVariableMap(model);
