@@ -744,6 +744,14 @@ export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screensho
     await page.getByTestId('run-attack').click();
     await waitAttr(page, 'panel-attack', 'data-status', (v) => v === 'done' || v === 'error', 120_000);
     assert.equal(await attr(page, 'panel-attack', 'data-status'), 'done', await page.getByTestId('panel-attack').textContent());
+    // A real CLIP on CIFAR whose backdoor did not take is offered the paper's 43,000 training images.
+    const asr = await lab(page, () => globalThis.__tbarLab.useLab.getState().current.attack.test.asr);
+    assert.equal(await page.getByTestId('train-more-data').count(), asr < 0.5 ? 1 : 0, `the paper's split is offered iff ASR ${asr} < 50%`);
+    if (asr < 0.5) {
+      assert.match(await page.getByTestId('train-more-data').textContent(), /Train on 43,000 images instead/);
+      assert.match(await page.getByTestId('attack-warning').textContent(), /poisoned about 6 of 200 training images; the paper poisons 3% of 43,000/);
+      log(`tiny random CLIP, ASR ${(100 * asr).toFixed(1)}%: the paper's split is offered`);
+    }
     await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model.png') });
     await page.getByTestId('panel-data').screenshot({ path: path.join(SHOTS, 'lab--hub-data.png') });
 

@@ -52,6 +52,20 @@ describe('attackWarnings: did the backdoor take?', () => {
     expect(whyNoBackdoor(micro('sig'))).toBeNull();
   });
 
+  it('a real CLIP on CIFAR that did not take is pointed to the paper’s 43,000 training images, with the poisoned counts', () => {
+    const cifar: ExperimentConfig = { ...hub('badnet'), data: { kind: 'cifar100' } };
+    expect(suggestedTrainSplit(cifar)).toBe(43_000);
+    const w = attackWarnings({ test: { ca: 0.7, asr: 0.05 } }, cifar);
+    expect(w[0]).toContain('poisoned about 60 of 2,000 training images; the paper poisons 3% of 43,000 (1,290) over 6 epochs');
+    expect(w[0]).toContain('1,290 poisoned at this rate');
+    expect(attackWarnings({ test: { ca: 0.7, asr: 0.05 } }, { ...cifar, attack: { ...cifar.attack, poisonRate: 0.1 } })[0]).toContain('about 200 of 2,000');
+    // already at the paper's size, or data the lab cannot size (a folder, shapes): the generic advice
+    expect(suggestedTrainSplit({ ...cifar, splits: { ...cifar.splits, train: 43_000 } })).toBeNull();
+    expect(suggestedTrainSplit({ ...cifar, data: { kind: 'folder', name: 'mine' } })).toBeNull();
+    expect(suggestedTrainSplit(hub('badnet'))).toBeNull(); // shapes
+    expect(attackWarnings({ test: { ca: 0.7, asr: 0.05 } }, hub('badnet'))[0]).toContain('Try a higher poison rate, more epochs or a larger trigger.');
+  });
+
   it('clean accuracy more than 3 points below the clean fine-tune is flagged with the gap', () => {
     const w = attackWarnings({ test: { ca: 0.9, asr: 0.99 }, cleanTest: { ca: 0.948, asr: 0 } }, micro('sig'));
     expect(w).toHaveLength(1);

@@ -12,6 +12,7 @@
  * (`npm run bench:trigger-size`).
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
+import { PAPER_SPLITS } from '../engine/experiment/recipes';
 import { pct } from './format';
 
 /** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
@@ -50,19 +51,39 @@ export function whyNoBackdoor(config: Pick<ExperimentConfig, 'model' | 'trigger'
 }
 
 /**
- * A larger training split with which this model and trigger take a backdoor, when the lab knows one
- * and the config uses less (else null): Blended on the micro CLIP.
+ * A larger training split to try when the backdoor did not take, and the config uses less (else null):
+ * Blended on the micro CLIP, the amount it takes with; a real CLIP on CIFAR, the paper's 43,000
+ * (Table 4: 3% of them poisoned, 1,290 images, where the lab's default 2000 poison 60).
  */
-export function suggestedTrainSplit(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits'>): number | null {
-  const known = config.model.kind === 'builtin' && config.trigger.kind === 'blended';
-  return known && config.splits.train < MICRO_BLENDED_TRAIN ? MICRO_BLENDED_TRAIN : null;
+export function suggestedTrainSplit(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits' | 'data'>): number | null {
+  const want =
+    config.model.kind === 'builtin'
+      ? config.trigger.kind === 'blended'
+        ? MICRO_BLENDED_TRAIN
+        : null
+      : config.data.kind === 'cifar10' || config.data.kind === 'cifar100'
+        ? PAPER_SPLITS.train
+        : null;
+  return want !== null && config.splits.train < want ? want : null;
+}
+
+
+/** What to try when a real CLIP did not take the backdoor: the paper's amount of poisoned data first. */
+function realClipAdvice(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits' | 'data' | 'attack'>): string {
+  const more = suggestedTrainSplit(config);
+  if (more === null) return 'Try a higher poison rate, more epochs or a larger trigger.';
+  const poisoned = (n: number) => Math.round(n * config.attack.poisonRate).toLocaleString('en-US');
+  return (
+    `This run poisoned about ${poisoned(config.splits.train)} of ${config.splits.train.toLocaleString('en-US')} training images; the paper poisons ` +
+    `3% of ${PAPER_SPLITS.train.toLocaleString('en-US')} (1,290) over 6 epochs. Try its training split (step 2; ${poisoned(more)} poisoned at this rate), a higher poison rate or more epochs.`
+  );
 }
 
 /**
  * Warnings about the attack's outcome, for the Attack and Results panels: [] when it looks like the
  * paper's (ASR ≥ 50%, CA within 3 points of the clean fine-tune when that was trained).
  */
-export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger' | 'backdoor'>): string[] {
+export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentConfig, 'model' | 'trigger' | 'backdoor' | 'splits' | 'data' | 'attack'>): string[] {
   const out: string[] = [];
   const { ca, asr } = outcome.test;
   if (didNotTake(asr) && config.backdoor) {
@@ -75,7 +96,7 @@ export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentCo
     out.push(
       `The backdoor did not take: only ${pct(asr)} of triggered test images go to the target class (the paper's attacks reach ≥ 90%), ` +
         `so there is little for TBAR to remove and its "share removed" is a ratio of small numbers. ` +
-        (why ?? 'Try a higher poison rate, more epochs or a larger trigger.'),
+        (why ?? realClipAdvice(config)),
     );
   }
   const clean = outcome.cleanTest?.ca;

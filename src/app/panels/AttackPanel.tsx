@@ -38,8 +38,11 @@ export function AttackPanel() {
   const setTriggerKind = useLab((s) => s.setTriggerKind);
   const setSourceFile = useLab((s) => s.setSourceFile);
   const setConfig = useLab((s) => s.setConfig);
-  // The built-in model takes SIG (card.md): offer it when another trigger did not take.
-  const offerSig = !!attack && !runConfig.backdoor && didNotTake(attack.test.asr) && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
+  // The built-in model takes SIG (card.md): offer it when another trigger did not take; and the
+  // amount of data with which the attack takes, where the lab knows one (attackCheck.ts).
+  const tookNot = !!attack && !runConfig.backdoor && didNotTake(attack.test.asr);
+  const offerSig = tookNot && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
+  const offerData = tookNot && moreData !== null;
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
@@ -81,15 +84,17 @@ export function AttackPanel() {
             attackWarnings(attack, runConfig).map((w, i) => (
               <p key={i} className="help warn" data-testid="attack-warning">{w}</p>
             ))}
-          {offerSig && (
+          {(offerSig || offerData) && (
             <div>
-              <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
-                Switch the trigger to SIG
-              </button>
-              {moreData !== null && (
+              {offerSig && (
+                <button type="button" className="btn btn-small" disabled={busy} onClick={() => setTriggerKind('sig')} data-testid="switch-to-sig">
+                  Switch the trigger to SIG
+                </button>
+              )}
+              {offerData && (
                 <button type="button" className="btn btn-small" disabled={busy} data-testid="train-more-data"
-                  onClick={() => setConfig((c) => ({ ...c, splits: { ...c.splits, train: moreData } }))}>
-                  Train on {moreData.toLocaleString('en-US')} images instead
+                  onClick={() => setConfig((c) => ({ ...c, splits: { ...c.splits, train: moreData! } }))}>
+                  Train on {moreData!.toLocaleString('en-US')} images instead
                 </button>
               )}
             </div>

@@ -32,10 +32,7 @@ import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig } from './config';
 import { MICRO_RECIPE } from './recipes';
 import { validateConfig } from './validate';
 
-export { MICRO_RECIPE, PAPER_RECIPE, REAL_CLIP_RECIPE } from './recipes';
-
-/** The paper's per-dataset split sizes for CIFAR100 (Table 4). */
-export const PAPER_SPLITS = { train: 43_000, val: 5_000, test: 10_000, forget: 2_000 };
+export { MICRO_RECIPE, PAPER_RECIPE, PAPER_SPLITS, REAL_CLIP_RECIPE } from './recipes';
 
 export const MICRO_SPLITS = { train: 2_000, val: 500, test: 1_000, forget: 2_000 };
 

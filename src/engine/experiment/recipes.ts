@@ -26,6 +26,9 @@ export const PAPER_RECIPE: Readonly<FinetuneConfig> = {
   maxGradNorm: 1,
 };
 
+/** The paper's per-dataset split sizes for CIFAR100 (Table 4): 3% of the 43k training images are poisoned. */
+export const PAPER_SPLITS = { train: 43_000, val: 5_000, test: 10_000, forget: 2_000 } as const;
+
 /** The paper's recipe at the lab's 2000 images: the same except a warmup of 25% of 96 steps. */
 export const REAL_CLIP_RECIPE: Readonly<FinetuneConfig> = { ...PAPER_RECIPE, warmupSteps: 24 };
 
