@@ -751,6 +751,7 @@ export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screensho
       assert.match(await page.getByTestId('train-more-data').textContent(), /Train on 43,000 images instead/);
       assert.match(await page.getByTestId('attack-warning').textContent(), /poisoned about 6 of 200 training images; the paper poisons 3% of 43,000/);
       log(`tiny random CLIP, ASR ${(100 * asr).toFixed(1)}%: the paper's split is offered`);
+      await page.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--hub-attack.png') });
     }
     await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model.png') });
     await page.getByTestId('panel-data').screenshot({ path: path.join(SHOTS, 'lab--hub-data.png') });

@@ -1,6 +1,6 @@
 /** Number formatting for the panels and charts (src/app/format.ts), on known answers. */
 import { describe, expect, it } from 'vitest';
-import { fmtTick, niceStep, pct, removedText } from '../src/app/format';
+import { counted, fmtTick, niceStep, pct, removedText } from '../src/app/format';
 
 describe('fmtTick', () => {
   it('keeps two significant digits below 1, so a near-zero loss axis is not all "0.0"', () => {
@@ -32,5 +32,13 @@ describe('niceStep', () => {
     expect(niceStep(7)).toBe(0.1);
     expect(niceStep(0.5)).toBe(0.005);
     expect(niceStep(0)).toBe(0.01);
+  });
+});
+
+describe('counted', () => {
+  it('says "1 epoch" and "4 epochs" (settings summaries showed "1 epochs")', () => {
+    expect(counted(1, 'epoch')).toBe('1 epoch');
+    expect(counted(4, 'epoch')).toBe('4 epochs');
+    expect(counted(0, 'file')).toBe('0 files');
   });
 });

@@ -50,6 +50,11 @@ export function fmtFlops(n: number): string {
 /** α for labels: up to 3 decimals, no trailing zeros. */
 export const fmtAlpha = (a: number): string => String(+a.toFixed(3));
 
+/** "1 epoch", "4 epochs": a count and its noun. */
+export function counted(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function fmtSci(x: number): string {
   if (x === 0) return '0';
   const e = Math.floor(Math.log10(Math.abs(x)));

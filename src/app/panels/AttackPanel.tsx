@@ -2,7 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { attackWarnings, didNotTake, suggestedTrainSplit, whyNoBackdoor } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
-import { fmtRate, fmtSci, pct } from '../format';
+import { counted, fmtRate, fmtSci, pct } from '../format';
 import { ATTACK_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
@@ -64,7 +64,7 @@ export function AttackPanel() {
             here={{ title: 'Backdoor it here', help: 'Poisoned fine-tuning in the browser.' }}
             load={{ title: 'Load a backdoored checkpoint', help: "A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine." }}
             onChoose={(f) => setSourceFile('backdoor', f)} />
-          <Settings summary={`${recipeTag(recipeIdOf(cfg))} · ${cfg.epochs} epochs · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
+          <Settings summary={`${recipeTag(recipeIdOf(cfg))} · ${counted(cfg.epochs, 'epoch')} · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
             <fieldset className="plain" disabled={busy}>
               <RecipePicker stage="attack" />
               <FieldGrid fields={ATTACK_FIELDS} />

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { DEFAULT_MODEL_REPO, KNOWN_MODEL_REPOS } from '../../engine/hub/url';
 import { hubBase } from '../env';
-import { fmtBytes, fmtCount, fmtFlops } from '../format';
+import { counted, fmtBytes, fmtCount, fmtFlops } from '../format';
 import { withModel } from '../recipe';
 import { useLab } from '../store';
 import { Stat } from '../ui/Fields';
@@ -21,7 +21,7 @@ function CacheLine({ busy }: { busy: boolean }) {
   return (
     <div className="cache-line" data-testid="cache-info" data-files={info ? files : ''} data-status={cache.status}>
       <span className="help">
-        Browser cache: {info ? (files ? `${fmtBytes(info.totalBytes)} in ${files} file${files === 1 ? '' : 's'}` : 'empty') : '…'}
+        Browser cache: {info ? (files ? `${fmtBytes(info.totalBytes)} in ${counted(files, 'file')}` : 'empty') : '…'}
         {info?.usage !== undefined && info.quota ? ` · this site uses ${fmtBytes(info.usage)} of ${fmtBytes(info.quota)}` : ''}. Hub downloads
         and zero-shot heads are kept here, so a second load needs no network.
       </span>

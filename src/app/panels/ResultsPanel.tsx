@@ -3,7 +3,7 @@ import { didNotTake, whyNoBackdoor } from '../attackCheck';
 import { ChartCard } from '../charts/ChartCard';
 import { GaChart } from '../charts/GaChart';
 import { XiHeatmap } from '../charts/XiHeatmap';
-import { fmtAlpha, pct, removedText } from '../format';
+import { counted, fmtAlpha, pct, removedText } from '../format';
 import { DISENTANGLE_FIELDS, GA_FIELDS } from '../params';
 import { stageReady, useLab } from '../store';
 import { FieldGrid, Settings } from '../ui/Fields';
@@ -127,7 +127,7 @@ export function ResultsPanel() {
           </p>
           <div className="analysis-foot">
             <StageLine stage="ga" />
-            <Settings summary={`${gaEpochs} epochs of gradient ascent`}>
+            <Settings summary={`${counted(gaEpochs, 'epoch')} of gradient ascent`}>
               <fieldset className="plain" disabled={busy}>
                 <FieldGrid fields={GA_FIELDS} />
               </fieldset>

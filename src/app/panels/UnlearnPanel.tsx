@@ -3,7 +3,7 @@ import { ChartCard } from '../charts/ChartCard';
 import { LossChart } from '../charts/LossChart';
 import { SweepChart } from '../charts/SweepChart';
 import { C } from '../charts/colours';
-import { fmtAlpha, fmtRate, fmtSci, pct, removedText } from '../format';
+import { counted, fmtAlpha, fmtRate, fmtSci, pct, removedText } from '../format';
 import { DECREE_FIELDS, SWEEP_FIELDS, TBAR_FIELDS } from '../params';
 import { className } from '../selectors';
 import { useLab } from '../store';
@@ -73,7 +73,7 @@ export function UnlearnPanel() {
         here={{ title: 'Estimate τ̂_t here', help: 'Fine-tune θ_b on the forget set (eq. 4).' }}
         load={{ title: 'Load a trigger vector τ̂_t', help: "A .safetensors τ̂_t of this architecture, e.g. the lab's τ̂_t export from a run on other data or seed. Stays on your machine." }}
         onChoose={(f) => setSourceFile('triggerVector', f)} />
-      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${recipeTag(recipeIdOf(cfg))} · ${cfg.epochs} epochs · lr ${fmtSci(cfg.lr)} · α: ${rule === 'known-trigger' ? `best CA with ASR ≤ ${pct(ceiling, 1)}` : 'attack-agnostic (§6)'}`} testId="unlearn-settings">
+      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${recipeTag(recipeIdOf(cfg))} · ${counted(cfg.epochs, 'epoch')} · lr ${fmtSci(cfg.lr)} · α: ${rule === 'known-trigger' ? `best CA with ASR ≤ ${pct(ceiling, 1)}` : 'attack-agnostic (§6)'}`} testId="unlearn-settings">
         <fieldset className="plain" disabled={busy}>
           <label className="field">
             <span className="field-label">Forget-set trigger</span>
