@@ -12,7 +12,7 @@
  * (`npm run bench:trigger-size`).
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
-import { PAPER_SPLITS } from '../engine/experiment/recipes';
+import { PAPER_RECIPE, PAPER_SPLITS } from '../engine/experiment/recipes';
 import { pct } from './format';
 
 /** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
@@ -67,15 +67,15 @@ export function suggestedTrainSplit(config: Pick<ExperimentConfig, 'model' | 'tr
   return want !== null && config.splits.train < want ? want : null;
 }
 
-
-/** What to try when a real CLIP did not take the backdoor: the paper's amount of poisoned data first. */
-function realClipAdvice(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits' | 'data' | 'attack'>): string {
+/** What to try when the lab has no measured reason: the paper's amount of poisoned data where it applies. */
+function whatToTry(config: Pick<ExperimentConfig, 'model' | 'trigger' | 'splits' | 'data' | 'attack'>): string {
   const more = suggestedTrainSplit(config);
   if (more === null) return 'Try a higher poison rate, more epochs or a larger trigger.';
-  const poisoned = (n: number) => Math.round(n * config.attack.poisonRate).toLocaleString('en-US');
+  const poisoned = (n: number, rate = config.attack.poisonRate) => Math.round(n * rate).toLocaleString('en-US');
   return (
     `This run poisoned about ${poisoned(config.splits.train)} of ${config.splits.train.toLocaleString('en-US')} training images; the paper poisons ` +
-    `3% of ${PAPER_SPLITS.train.toLocaleString('en-US')} (1,290) over 6 epochs. Try its training split (step 2; ${poisoned(more)} poisoned at this rate), a higher poison rate or more epochs.`
+    `3% of ${PAPER_SPLITS.train.toLocaleString('en-US')} (${poisoned(PAPER_SPLITS.train, 0.03)}) over ${PAPER_RECIPE.epochs} epochs. ` +
+    `Try its training split (step 2; ${poisoned(more)} poisoned at this rate), a higher poison rate or more epochs.`
   );
 }
 
@@ -96,7 +96,7 @@ export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentCo
     out.push(
       `The backdoor did not take: only ${pct(asr)} of triggered test images go to the target class (the paper's attacks reach ≥ 90%), ` +
         `so there is little for TBAR to remove and its "share removed" is a ratio of small numbers. ` +
-        (why ?? realClipAdvice(config)),
+        (why ?? whatToTry(config)),
     );
   }
   const clean = outcome.cleanTest?.ca;
