@@ -11,7 +11,6 @@ import { FileSource } from '../ui/FileSource';
 import { Panel } from '../ui/Panel';
 import { BatchPlan } from './BatchPlan';
 import { RecipePicker, recipeTag } from './RecipePicker';
-import { recipeIdOf } from '../recipe';
 import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
@@ -64,7 +63,7 @@ export function AttackPanel() {
             here={{ title: 'Backdoor it here', help: 'Poisoned fine-tuning in the browser.' }}
             load={{ title: 'Load a backdoored checkpoint', help: "A .safetensors file of this model with a backdoor in its vision tower (e.g. the lab's θ_b export). Stays on your machine." }}
             onChoose={(f) => setSourceFile('backdoor', f)} />
-          <Settings summary={`${recipeTag(recipeIdOf(cfg))} · ${counted(cfg.epochs, 'epoch')} · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
+          <Settings summary={`${recipeTag(cfg)} · ${counted(cfg.epochs, 'epoch')} · batch ${cfg.batchSize} · lr ${fmtSci(cfg.lr)} · poison ${pct(cfg.poisonRate, 1)}`} testId="attack-settings">
             <fieldset className="plain" disabled={busy}>
               <RecipePicker stage="attack" />
               <FieldGrid fields={ATTACK_FIELDS} />

@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import type { FinetuneConfig } from '../../engine/experiment/config';
 import { RECIPE_LABELS, recipeIdFor, recipeIdOf, withRecipe, type RecipeId, type RecipeStage } from '../recipe';
 import { useLab } from '../store';
 
@@ -39,7 +40,8 @@ export function RecipePicker({ stage }: { stage: RecipeStage }) {
   );
 }
 
-/** "paper's recipe", "micro CLIP's recipe" or "own recipe", for a settings summary line. */
-export function recipeTag(id: RecipeId | null): string {
+/** "paper's recipe", "micro CLIP's recipe" or "own recipe": a stage's recipe, for its settings summary line. */
+export function recipeTag(hp: FinetuneConfig): string {
+  const id = recipeIdOf(hp);
   return id === 'paper' ? 'paper’s recipe' : id === 'micro' ? 'micro CLIP’s recipe' : 'own recipe';
 }

@@ -14,7 +14,6 @@ import { AlphaGridFields } from './AlphaGrid';
 import { AlphaScrubber } from './Predictions';
 import { BatchPlan } from './BatchPlan';
 import { RecipePicker, recipeTag } from './RecipePicker';
-import { recipeIdOf } from '../recipe';
 import { DecreeCard } from './DecreeCard';
 import { StageButtons } from './StageButtons';
 
@@ -73,7 +72,7 @@ export function UnlearnPanel() {
         here={{ title: 'Estimate τ̂_t here', help: 'Fine-tune θ_b on the forget set (eq. 4).' }}
         load={{ title: 'Load a trigger vector τ̂_t', help: "A .safetensors τ̂_t of this architecture, e.g. the lab's τ̂_t export from a run on other data or seed. Stays on your machine." }}
         onChoose={(f) => setSourceFile('triggerVector', f)} />
-      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${recipeTag(recipeIdOf(cfg))} · ${counted(cfg.epochs, 'epoch')} · lr ${fmtSci(cfg.lr)} · α: ${rule === 'known-trigger' ? `best CA with ASR ≤ ${pct(ceiling, 1)}` : 'attack-agnostic (§6)'}`} testId="unlearn-settings">
+      <Settings summary={`forget ${forget}${decree ? ' (DECREE)' : ''} · ${recipeTag(cfg)} · ${counted(cfg.epochs, 'epoch')} · lr ${fmtSci(cfg.lr)} · α: ${rule === 'known-trigger' ? `best CA with ASR ≤ ${pct(ceiling, 1)}` : 'attack-agnostic (§6)'}`} testId="unlearn-settings">
         <fieldset className="plain" disabled={busy}>
           <label className="field">
             <span className="field-label">Forget-set trigger</span>
