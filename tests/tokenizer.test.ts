@@ -12,7 +12,7 @@ import {
   buildWordLevelTokenizerJson,
   type TokenizerErrorCode,
 } from '../src/engine/clip/tokenizer';
-import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE, fillTemplate } from '../src/engine/clip/templates';
+import { CIFAR_TEMPLATES, IMAGENET_TEMPLATES, SIMPLE_TEMPLATE, TEMPLATE_SETS, fillTemplate } from '../src/engine/clip/templates';
 import { clipCleanText, pyHtmlUnescape } from '../src/engine/clip/textClean';
 import type { TokenizeFn } from '../src/engine/clip/zeroshot';
 
@@ -51,6 +51,13 @@ describe('templates', () => {
     for (const t of IMAGENET_TEMPLATES) expect(t.split('{}')).toHaveLength(2);
     expect(IMAGENET_TEMPLATES[0]).toBe('a bad photo of a {}.');
     expect(IMAGENET_TEMPLATES[79]).toBe('a tattoo of the {}.');
+  });
+  it('CIFAR_TEMPLATES is CLIP\'s 18 CIFAR prompts: 9 photo kinds with "a", then the same 9 with "the"', () => {
+    // openai/CLIP data/prompts.md (CIFAR10 and CIFAR100) and task_vectors' cifar10/cifar100_template, rebuilt from their structure.
+    const kinds = ['photo of', 'blurry photo of', 'black and white photo of', 'low contrast photo of', 'high contrast photo of', 'bad photo of', 'good photo of'];
+    const built = ['a', 'the'].flatMap((art) => [...kinds.map((k) => `a ${k} ${art} {}.`), `a photo of ${art} small {}.`, `a photo of ${art} big {}.`]);
+    expect([...CIFAR_TEMPLATES]).toEqual(built);
+    expect(TEMPLATE_SETS).toEqual({ simple: [SIMPLE_TEMPLATE], imagenet80: IMAGENET_TEMPLATES, cifar18: CIFAR_TEMPLATES });
   });
   it('fillTemplate inserts the class name literally', () => {
     expect(fillTemplate(SIMPLE_TEMPLATE, 'cat')).toBe('a photo of a cat.');

@@ -5,6 +5,7 @@
  */
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type ModelSource, type DataSource } from '../engine/experiment/config';
 import { configIssues } from '../engine/experiment/validate';
+import { isTemplateSet, TEMPLATE_SET_IDS } from '../engine/clip/templates';
 import type { PatchPosition, TriggerConfig, TriggerKind } from '../engine/triggers/types';
 import { base64ToBytes, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, PAINTED_MAX_SIDE, TRIGGER_KINDS, TRIGGER_LABELS } from './defaults';
 import { ALL_NUMBER_FIELDS, checkNumber, getPath, setPath } from './params';
@@ -182,8 +183,8 @@ export function checkConfig(raw: unknown): Checked {
     else c = { ...c, data: m };
   }
   if (raw.templates !== undefined) {
-    if (raw.templates === 'simple' || raw.templates === 'imagenet80') c = { ...c, templates: raw.templates };
-    else problems.push(`templates ${show(raw.templates)}: must be 'simple' or 'imagenet80'`);
+    if (isTemplateSet(raw.templates)) c = { ...c, templates: raw.templates };
+    else problems.push(`templates ${show(raw.templates)}: must be one of ${TEMPLATE_SET_IDS.map((t) => `'${t}'`).join(', ')}`);
   }
   if (raw.trigger !== undefined) c = { ...c, trigger: checkTrigger(raw.trigger, problems) };
   // Parts a user's file can stand in for: named in the link, the file itself never travels.

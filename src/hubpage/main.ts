@@ -5,6 +5,7 @@
  */
 import type { HubRequest, HubResponse } from './worker';
 import type { LoadProgress } from '../engine/hub/progress';
+import type { TemplateSet } from '../engine/clip/templates';
 import { parseHubParam } from '../engine/hub/url';
 
 const params = new URLSearchParams(location.search);
@@ -83,7 +84,7 @@ const api = {
       `Data: ${r.name}, ${r.classNames.length} classes, train ${r.counts.train} / val ${r.counts.val} / forget ${r.counts.forget} / test ${r.counts.test}${r.fromCache ? ', from the browser cache' : ''} (${(r.ms / 1000).toFixed(1)} s)`),
   loadFolder: (files: File[], splits = { train: 100, val: 3, forget: 2, test: 3 }) =>
     ui<DataResult>('Loading the folder', { op: 'loadData', args: { source: { kind: 'folder', name: '' }, files, seed: 1, splits } }, (r) => `Data: ${r.name}, classes ${r.classNames.join(', ')}`),
-  textHead: (templates: 'simple' | 'imagenet80' = 'imagenet80') =>
+  textHead: (templates: TemplateSet = 'imagenet80') =>
     ui<{ shape: number[]; fromCache: boolean; ms: number }>('Building the zero-shot head', { op: 'textHead', args: { templates } }, (r) => `Zero-shot head [${r.shape}]${r.fromCache ? ' from the browser cache' : ''} in ${(r.ms / 1000).toFixed(1)} s`),
   probe: () => call<{ name: string; embedding: number[] } | null>({ op: 'probe', args: {} }),
   memoryPlan: (batchSize: number) => call({ op: 'memoryPlan', args: { batchSize } }),

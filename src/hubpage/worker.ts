@@ -7,7 +7,7 @@
 import { tf } from '../engine/tf';
 import { selectBackend, type BackendInfo } from '../engine/backend';
 import { wasmAssetPaths } from '../engine/wasmAssets';
-import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE } from '../engine/clip/templates';
+import { TEMPLATE_SETS, type TemplateSet } from '../engine/clip/templates';
 import { loadModelFromSource, type LoadedModel, type FileLike } from '../engine/hub/loadModel';
 import { loadDataFromSource, type LoadedData } from '../engine/hub/loadData';
 import { zeroShotHeadCached } from '../engine/hub/textHead';
@@ -25,7 +25,7 @@ export type HubRequest =
   | { op: 'init'; args: { backend: 'wasm' | 'webgpu' | 'auto' } }
   | { op: 'loadModel'; args: { source: ModelSource; files?: File[] } }
   | { op: 'loadData'; args: { source: DataSource; files?: File[]; seed: number; splits: SplitConfig } }
-  | { op: 'textHead'; args: { templates: 'simple' | 'imagenet80' } }
+  | { op: 'textHead'; args: { templates: TemplateSet } }
   | { op: 'probe'; args: Record<string, never> }
   | { op: 'memoryPlan'; args: { batchSize: number } }
   | { op: 'cacheInfo'; args: Record<string, never> }
@@ -62,7 +62,7 @@ async function handle(req: HubRequest, progress: (p: LoadProgress) => void): Pro
     case 'textHead': {
       if (!current || !data) throw Object.assign(new Error('load a model and a dataset first'), { code: 'not-ready' });
       const m = current;
-      const templates = req.args.templates === 'simple' ? [SIMPLE_TEMPLATE] : IMAGENET_TEMPLATES;
+      const templates = TEMPLATE_SETS[req.args.templates];
       const t0 = performance.now();
       const h = await zeroShotHeadCached(m.model, (t) => m.tokenizer.tokenize(t), data.classNames, templates, { modelId: m.id, onProgress: progress });
       const shape = h.head.shape;

@@ -9,6 +9,11 @@
  *
  * tests/fixtures/tokenizer/templates.json is a JSON dump of this list; the Python tokenizer golden
  * reads it, and tests/tokenizer.test.ts asserts it equals IMAGENET_TEMPLATES (one source of truth).
+ *
+ * CIFAR_TEMPLATES is CLIP's 18 CIFAR-10/CIFAR-100 templates (openai/CLIP `data/prompts.md`), which
+ * task_vectors (Ilharco et al., 2022a) uses for both CIFAR datasets (`cifar10_template` and
+ * `cifar100_template` in src/datasets/templates.py are this list). The TBAR paper adopts Ilharco et al.'s
+ * configuration per dataset (appendix A.2.1), so a real CLIP on CIFAR gets this head by default.
  */
 
 /** Placeholder that `fillTemplate` replaces with the class name. */
@@ -100,6 +105,41 @@ export const IMAGENET_TEMPLATES: readonly string[] = Object.freeze([
   'a photo of a small {}.',
   'a tattoo of the {}.',
 ]);
+
+/** CLIP's 18 CIFAR templates, in the order of openai/CLIP `data/prompts.md` and task_vectors. */
+export const CIFAR_TEMPLATES: readonly string[] = Object.freeze([
+  'a photo of a {}.',
+  'a blurry photo of a {}.',
+  'a black and white photo of a {}.',
+  'a low contrast photo of a {}.',
+  'a high contrast photo of a {}.',
+  'a bad photo of a {}.',
+  'a good photo of a {}.',
+  'a photo of a small {}.',
+  'a photo of a big {}.',
+  'a photo of the {}.',
+  'a blurry photo of the {}.',
+  'a black and white photo of the {}.',
+  'a low contrast photo of the {}.',
+  'a high contrast photo of the {}.',
+  'a bad photo of the {}.',
+  'a good photo of the {}.',
+  'a photo of the small {}.',
+  'a photo of the big {}.',
+]);
+
+/** The prompt sets a zero-shot head can be built from (ExperimentConfig.templates). */
+export type TemplateSet = 'simple' | 'imagenet80' | 'cifar18';
+
+export const TEMPLATE_SETS: Readonly<Record<TemplateSet, readonly string[]>> = Object.freeze({
+  simple: Object.freeze([SIMPLE_TEMPLATE]),
+  imagenet80: IMAGENET_TEMPLATES,
+  cifar18: CIFAR_TEMPLATES,
+});
+
+export const TEMPLATE_SET_IDS = Object.keys(TEMPLATE_SETS) as TemplateSet[];
+
+export const isTemplateSet = (v: unknown): v is TemplateSet => typeof v === 'string' && Object.hasOwn(TEMPLATE_SETS, v);
 
 /**
  * Fill a template: every `{}` becomes `className` (as Python's `template.format(classname)` does for

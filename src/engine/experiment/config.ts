@@ -23,6 +23,7 @@
  *            user loads, a τ̂_t extracted from another model backdoored with the same attack (§5.2,
  *            Table 2: TBAR vectors transfer across models)
  */
+import type { TemplateSet } from '../clip/templates';
 import type { DecreeSettings } from '../inversion/decree';
 import type { TriggerConfig } from '../triggers/types';
 
@@ -127,8 +128,11 @@ export interface ExperimentConfig {
   model: ModelSource;
   data: DataSource;
   splits: SplitConfig;
-  /** Prompt templates for the zero-shot head: the single 'a photo of a {}.' or CLIP's 80. */
-  templates: 'simple' | 'imagenet80';
+  /**
+   * Prompt templates for the zero-shot head: the single 'a photo of a {}.', CLIP's 80 ImageNet ones, or
+   * CLIP's 18 CIFAR ones (task_vectors' head for CIFAR; the default for a real CLIP on CIFAR, recipes.ts).
+   */
+  templates: TemplateSet;
   trigger: TriggerConfig;
   attack: AttackConfig;
   /** TBAR fine-tuning on the forget set; the paper uses the attack's hyper-parameters. */

@@ -26,7 +26,7 @@
 import { tf } from '../tf';
 import { isVisionWeight, type CLIPConfig } from '../clip/config';
 import type { ClipModel } from '../clip/model';
-import { IMAGENET_TEMPLATES, SIMPLE_TEMPLATE } from '../clip/templates';
+import { TEMPLATE_SETS } from '../clip/templates';
 import { buildZeroShotHead } from '../clip/zeroshot';
 import { throwIfAborted } from '../cancel';
 import { range, rawBatch, toBytes, trainingSet, type BatchOptions } from '../data/batches';
@@ -169,7 +169,7 @@ interface SweepState {
   stamp: Stamp;
 }
 
-const templatesOf = (c: ExperimentConfig): readonly string[] => (c.templates === 'imagenet80' ? IMAGENET_TEMPLATES : [SIMPLE_TEMPLATE]);
+const templatesOf = (c: ExperimentConfig): readonly string[] => TEMPLATE_SETS[c.templates];
 
 export class ExperimentSession {
   private readonly sources: SourceRegistry;

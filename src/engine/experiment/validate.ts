@@ -3,6 +3,7 @@
  * message a user can act on, thrown as one typed ExperimentConfigError (code 'invalid-config').
  * Checks that need the data (target < number of classes) run when `numClasses` is given.
  */
+import { isTemplateSet, TEMPLATE_SET_IDS } from '../clip/templates';
 import { TRIGGER_KINDS } from '../triggers/types';
 import { EXPERIMENT_CONFIG_VERSION, type ExperimentConfig, type FinetuneConfig } from './config';
 
@@ -73,7 +74,7 @@ export function configIssues(c: ExperimentConfig, opts: ValidateOptions = {}): C
   if (!isObj(c.splits)) add('splits', 'out-of-range', 'must be an object {train, val, test, forget}');
   else for (const k of ['train', 'val', 'test', 'forget'] as const) int(`splits.${k}`, c.splits[k], 1);
 
-  if (c.templates !== 'simple' && c.templates !== 'imagenet80') add('templates', 'unknown-kind', `must be 'simple' or 'imagenet80', got ${JSON.stringify(c.templates)}`);
+  if (!isTemplateSet(c.templates)) add('templates', 'unknown-kind', `must be one of ${TEMPLATE_SET_IDS.join(', ')}, got ${JSON.stringify(c.templates)}`);
 
   const tk = (c.trigger as { kind?: unknown } | undefined)?.kind;
   if (!TRIGGER_KINDS.includes(tk as never)) add('trigger.kind', 'unknown-kind', `must be one of ${TRIGGER_KINDS.join(', ')}, got ${JSON.stringify(tk)}`);
