@@ -599,13 +599,20 @@ export async function recipeFollowsTheModel({ page, baseUrl, context, screenshot
   for (const stage of ['attack', 'tbar']) assert.equal(await attr(page, `recipe-${stage}`, 'data-recipe'), 'paper', stage);
   assert.match(await summary('attack-settings'), /^paper’s recipe · 6 epochs · batch 128 · lr 1e-5 · poison 3\.0%$/);
   assert.match(await summary('unlearn-settings'), /paper’s recipe · 6 epochs · lr 1e-5/);
-  await page.waitForFunction(() => /model=hub/.test(location.search) && /v=3/.test(location.search));
-  assert.ok(!/[?&]c=/.test(page.url()), `the paper's recipe is a real CLIP's default: no blob in ${page.url()}`);
+  // On CIFAR the real CLIP's head averages CLIP's 18 CIFAR templates (Ilharco et al.'s, appendix A.2.1).
+  const templates = (p) => p.getByTestId('templates-select').inputValue();
+  assert.equal(await templates(page), 'simple');
+  await page.getByTestId('data-select').selectOption('cifar10');
+  assert.equal(await templates(page), 'cifar18');
+  assert.match(await summary('data-settings'), /· 18 CIFAR prompts$/);
+  await page.waitForFunction(() => /model=hub/.test(location.search) && /data=cifar10/.test(location.search) && /v=4/.test(location.search));
+  assert.ok(!/[?&]c=/.test(page.url()), `the paper's recipe and the CIFAR templates are a real CLIP's defaults: no blob in ${page.url()}`);
 
-  // The link opens the same recipe in a new tab.
+  // The link opens the same recipe and templates in a new tab.
   const other = await context.newPage();
   await openLab(other, page.url(), '');
   assert.equal(await attr(other, 'recipe-attack', 'data-recipe'), 'paper');
+  assert.equal(await templates(other), 'cifar18');
   await other.close();
 
   // The micro recipe on a real CLIP: allowed, with the reason it does not fit.
@@ -626,6 +633,7 @@ export async function recipeFollowsTheModel({ page, baseUrl, context, screenshot
   await page.getByLabel('Built-in micro CLIP').check();
   assert.equal(await attr(page, 'recipe-tbar', 'data-recipe'), 'micro');
   assert.equal(await attr(page, 'recipe-attack', 'data-recipe'), 'own');
+  assert.equal(await templates(page), 'simple');
   await screenshot('recipe');
 }
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { defaultExperimentConfig } from '../src/app/defaults';
-import { applyRecipe, recipeIdOf, withModel, withRecipe } from '../src/app/recipe';
+import { applyRecipe, recipeIdOf, withData, withModel, withRecipe } from '../src/app/recipe';
 import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
-import { MICRO_RECIPE, PAPER_RECIPE, REAL_CLIP_RECIPE, recipeIdFor } from '../src/engine/experiment/recipes';
+import { MICRO_RECIPE, PAPER_RECIPE, REAL_CLIP_RECIPE, recipeIdFor, templatesFor } from '../src/engine/experiment/recipes';
 import { planSteps } from '../src/engine/train/loop';
-import type { ModelSource } from '../src/engine/experiment/config';
+import type { DataSource, ModelSource } from '../src/engine/experiment/config';
 
 const builtin: ModelSource = { kind: 'builtin', id: 'micro-clip' };
 const hub: ModelSource = { kind: 'hub', repo: 'openai/clip-vit-base-patch32' };
@@ -72,5 +72,38 @@ describe('the recipe follows the model', () => {
     const chosen = withRecipe(d, 'paper', 'tbar');
     expect(withModel(chosen, hub).tbar).toEqual(REAL_CLIP_RECIPE);
     expect(withModel(withRecipe(withModel(d, hub), 'micro'), builtin).attack).toEqual(d.attack);
+  });
+});
+
+describe('zero-shot templates follow the model and the data', () => {
+  const shapes: DataSource = { kind: 'shapes' };
+  const cifar10: DataSource = { kind: 'cifar10' };
+  const cifar100: DataSource = { kind: 'cifar100', baseUrl: 'http://mirror' };
+  const folder: DataSource = { kind: 'folder', name: 'pets' };
+
+  it('a real CLIP on CIFAR gets the 18 CIFAR templates (Ilharco et al.\'s head); the micro CLIP and other data the single one', () => {
+    for (const m of [hub, file]) expect([shapes, cifar10, cifar100, folder].map((d) => templatesFor(m, d))).toEqual(['simple', 'cifar18', 'cifar18', 'simple']);
+    expect([shapes, cifar10, cifar100, folder].map((d) => templatesFor(builtin, d))).toEqual(['simple', 'simple', 'simple', 'simple']);
+    expect(engineDefaults().templates).toBe(templatesFor(engineDefaults().model, engineDefaults().data));
+  });
+
+  it('choosing a real CLIP and CIFAR, in either order, moves the templates; going back moves them back', () => {
+    const d = defaultExperimentConfig();
+    const a = withData(withModel(d, hub), cifar100);
+    const b = withModel(withData(d, cifar100), hub);
+    expect(a.templates).toBe('cifar18');
+    expect(b).toEqual(a);
+    expect(withData(a, shapes).templates).toBe('simple');
+    expect(withModel(a, builtin).templates).toBe('simple');
+    expect(withModel(a, file).templates).toBe('cifar18');
+  });
+
+  it('templates the user chose stay when the model or the data changes', () => {
+    const d = defaultExperimentConfig();
+    const mine = { ...d, templates: 'imagenet80' as const };
+    expect(withData(withModel(mine, hub), cifar10).templates).toBe('imagenet80');
+    // 'simple' chosen by hand for ViT-B/32 on CIFAR is not that pair's default: it stays on the way back too.
+    const simple = { ...withData(withModel(d, hub), cifar10), templates: 'simple' as const };
+    expect(withModel(simple, file).templates).toBe('simple');
   });
 });

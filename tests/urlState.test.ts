@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkConfig } from '../src/app/configCheck';
 import { alphaGrid, bytesToBase64, defaultExperimentConfig, defaultTrigger, MICRO_DECREE, TRIGGER_KINDS } from '../src/app/defaults';
 import { decodeUrlState, encodeUrlState, LINK_VERSION, linkDefaults, MAX_BLOB_CHARS, type UrlState } from '../src/app/urlState';
-import { withModel, withRecipe } from '../src/app/recipe';
+import { withData, withModel, withRecipe } from '../src/app/recipe';
 import { defaultTriggerConfig } from '../src/engine/triggers';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { defaultExperimentConfig as engineDefaults } from '../src/engine/experiment/defaults';
@@ -66,8 +66,10 @@ describe('URL state', () => {
     c.trigger = defaultTrigger('blended', 3);
     c.attack = { ...c.attack, target: 2, poisonRate: 0.05 };
     c.data = { kind: 'cifar10' };
-    // Chosen as the Model panel chooses it: the recipes follow the model (the paper's for a real CLIP).
+    // Chosen as the Model panel chooses it: the recipes follow the model (the paper's for a real CLIP),
+    // and the templates the model and data (CLIP's CIFAR ones for a real CLIP on CIFAR-10).
     c = withModel(c, { kind: 'hub', repo: 'openai/clip-vit-base-patch32' });
+    expect(c.templates).toBe('cifar18');
     const { enc, dec } = await roundTrip(state(c, { presenter: true, alpha: 1.25 }));
     const q = new URLSearchParams(enc.search);
     expect(Object.fromEntries(q)).toEqual({
@@ -79,7 +81,7 @@ describe('URL state', () => {
       poison: '0.05',
       alpha: '1.25',
       present: '1',
-      v: '3',
+      v: '4',
     });
     expect(dec.problems).toEqual([]);
     expect(dec.state).toEqual(state(c, { presenter: true, alpha: 1.25 }));
@@ -278,11 +280,11 @@ describe('link versions (links are diffs against the defaults of their day)', ()
     }
     expect((await decodeUrlState('v=1')).state.config).toEqual(linkDefaults(1));
     expect(linkDefaults(1).trigger.kind).toBe('badnet');
-    const newer = await decodeUrlState('v=4&trigger=wanet');
-    expect(newer.problems.join(' ')).toMatch(/v=4: the link was made by a newer version/);
+    const newer = await decodeUrlState('v=5&trigger=wanet');
+    expect(newer.problems.join(' ')).toMatch(/v=5: the link was made by a newer version/);
     expect(newer.state.config.trigger.kind).toBe('wanet');
     expect(newer.state.config.splits.forget).toBe(2000);
-    expect((await decodeUrlState('v=two')).problems.join(' ')).toMatch(/v=two is not a link version 1–3/);
+    expect((await decodeUrlState('v=two')).problems.join(' ')).toMatch(/v=two is not a link version 1–4/);
   });
 });
 
@@ -292,7 +294,7 @@ describe('fine-tuning recipes in links (version 3: the model\'s own recipe is th
   it('a real CLIP with the paper\'s recipe needs no blob; the same link at v=2 keeps the micro recipe it was made with', async () => {
     const c = withModel(defaultExperimentConfig(), hub);
     const { enc, dec } = await roundTrip(state(c));
-    expect(Object.fromEntries(new URLSearchParams(enc.search))).toEqual({ model: 'hub:openai/clip-vit-base-patch32', v: '3' });
+    expect(Object.fromEntries(new URLSearchParams(enc.search))).toEqual({ model: 'hub:openai/clip-vit-base-patch32', v: '4' });
     expect(dec).toEqual({ state: state(c), problems: [] });
     expect(dec.state.config.attack.lr).toBe(1e-5);
     const v2 = await decodeUrlState('model=hub:openai/clip-vit-base-patch32&v=2');
@@ -318,6 +320,46 @@ describe('fine-tuning recipes in links (version 3: the model\'s own recipe is th
     const blob = new URLSearchParams(file.search).get('c')!;
     const patch = JSON.parse(new TextDecoder().decode(await new Response(new Blob([Buffer.from(blob.slice(1), 'base64url')]).stream().pipeThrough(new DecompressionStream('deflate-raw'))).arrayBuffer()));
     expect(patch).toEqual({ model: { kind: 'file', name: 'my-clip' } });
+  });
+});
+
+describe('zero-shot templates in links (version 4: the model\'s and data\'s own are the default)', () => {
+  const hub = { kind: 'hub', repo: 'openai/clip-vit-base-patch32' } as const;
+
+  it('ViT-B/32 on CIFAR-100 with CLIP\'s CIFAR templates needs no blob; the same link at v=3 keeps the single template', async () => {
+    const c = withData(withModel(defaultExperimentConfig(), hub), { kind: 'cifar100' });
+    expect(c.templates).toBe('cifar18');
+    const { enc, dec } = await roundTrip(state(c));
+    expect(Object.fromEntries(new URLSearchParams(enc.search))).toEqual({ model: 'hub:openai/clip-vit-base-patch32', data: 'cifar100', v: '4' });
+    expect(dec).toEqual({ state: state(c), problems: [] });
+    const v3 = await decodeUrlState('model=hub:openai/clip-vit-base-patch32&data=cifar100&v=3');
+    expect(v3.problems).toEqual([]);
+    expect(v3.state.config).toEqual({ ...c, templates: 'simple' });
+  });
+
+  it('templates that are not the default travel in the blob: built-in, Hub on CIFAR, a file model on a folder, a CIFAR mirror', async () => {
+    const micro = defaultExperimentConfig();
+    const real = withData(withModel(micro, hub), { kind: 'cifar10' });
+    const cases: ExperimentConfig[] = [
+      { ...micro, templates: 'cifar18' },
+      { ...real, templates: 'simple' },
+      { ...real, templates: 'imagenet80' },
+      { ...withData(withModel(micro, { kind: 'file', name: 'my-clip' }), { kind: 'folder', name: 'pets' }), templates: 'imagenet80' },
+      withData(withModel(micro, { kind: 'file', name: 'my-clip' }), { kind: 'cifar100', baseUrl: 'http://mirror.local/hub' }),
+    ];
+    for (const c of cases) {
+      const { enc, dec } = await roundTrip(state(c));
+      expect(dec.problems, enc.search).toEqual([]);
+      expect(canonicalJson(dec.state.config), enc.search).toBe(canonicalJson(c));
+    }
+    expect(cases[4].templates).toBe('cifar18'); // a file CLIP on a CIFAR mirror: both named in the blob, the templates not
+  });
+
+  it('an unknown template set is reported and the default kept', async () => {
+    const blob = 'j' + Buffer.from(JSON.stringify({ templates: 'cifar100' })).toString('base64url');
+    const dec = await decodeUrlState(`v=4&c=${blob}`);
+    expect(dec.problems.join(' ')).toMatch(/templates "cifar100": must be one of 'simple', 'imagenet80', 'cifar18'/);
+    expect(dec.state.config.templates).toBe('simple');
   });
 });
 

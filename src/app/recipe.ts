@@ -1,15 +1,17 @@
 /**
- * Which fine-tuning recipe the attack and TBAR use, and how it follows the model.
+ * Which fine-tuning recipe the attack and TBAR use and which prompts the zero-shot head averages, and
+ * how both follow the model (and the prompts the data).
  *
  * The built-in micro CLIP trains with lr 3e-4; a real CLIP (ViT-B/32 from the Hub, or a checkpoint file)
- * with the paper's 1e-5 (engine/experiment/recipes.ts). Choosing another model moves a stage's recipe
- * to the new model's only when it was the old model's preset untouched: a recipe the user set stays.
+ * with the paper's 1e-5, and on CIFAR its head averages CLIP's 18 CIFAR templates
+ * (engine/experiment/recipes.ts). Choosing another model or dataset moves a setting to the new default
+ * only when it was the old one untouched: a recipe or a template set the user chose stays.
  */
-import type { ExperimentConfig, FinetuneConfig, ModelSource } from '../engine/experiment/config';
-import { RECIPES, RECIPE_KEYS, recipeIdFor, recipeIdOf, type RecipeId } from '../engine/experiment/recipes';
+import type { DataSource, ExperimentConfig, FinetuneConfig, ModelSource } from '../engine/experiment/config';
+import { RECIPES, RECIPE_KEYS, recipeIdFor, recipeIdOf, templatesFor, type RecipeId } from '../engine/experiment/recipes';
 import { fmtSci } from './format';
 
-export { recipeIdFor, recipeIdOf, RECIPES, type RecipeId } from '../engine/experiment/recipes';
+export { recipeIdFor, recipeIdOf, RECIPES, templatesFor, type RecipeId } from '../engine/experiment/recipes';
 
 export type RecipeStage = 'attack' | 'tbar';
 
@@ -44,11 +46,25 @@ export function withRecipe(c: ExperimentConfig, id: RecipeId, stage?: RecipeStag
   return out;
 }
 
-/** The config with `model` chosen; each stage's recipe follows when it was the previous model's preset. */
+/**
+ * The config with `model` chosen; each stage's recipe follows when it was the previous model's preset,
+ * and the templates when they were the previous model's default for the data.
+ */
 export function withModel(c: ExperimentConfig, model: ModelSource): ExperimentConfig {
   const from = recipeIdFor(c.model), to = recipeIdFor(model);
-  let out: ExperimentConfig = { ...c, model };
+  let out: ExperimentConfig = withTemplatesFollowing(c, { ...c, model });
   if (from === to) return out;
   for (const s of ['attack', 'tbar'] as const) if (recipeIdOf(c[s]) === from) out = withRecipe(out, to, s);
   return out;
+}
+
+/** The config with `data` chosen; the templates follow when they were the default for the previous data. */
+export function withData(c: ExperimentConfig, data: DataSource): ExperimentConfig {
+  return withTemplatesFollowing(c, { ...c, data });
+}
+
+/** `next` with the default templates for its model and data, when `prev` had its own default. */
+function withTemplatesFollowing(prev: ExperimentConfig, next: ExperimentConfig): ExperimentConfig {
+  if (prev.templates !== templatesFor(prev.model, prev.data)) return next;
+  return { ...next, templates: templatesFor(next.model, next.data) };
 }

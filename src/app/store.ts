@@ -28,7 +28,7 @@ import type { JobName, LoadProgress } from '../worker/protocol';
 import { debounce, frameBatcher } from './batch';
 import { canonicalJson, sameConfig } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, MICRO_DECREE } from './defaults';
-import { withModel } from './recipe';
+import { withData, withModel } from './recipe';
 import type { XiCellRef, XiTerm } from './urlState';
 import { cacheInfo, clearCache, type CacheInfo } from '../engine/hub/cache';
 import { gpuMemoryBytes } from './env';
@@ -656,7 +656,7 @@ export const useLab = create<LabState>((_set, _get) => ({
 
   setDataFiles(files) {
     set((s) => ({ files: { ...s.files, data: files }, stages: { ...s.stages, data: { ...s.stages.data, inWorker: false } } }));
-    get().setConfig((c) => ({ ...c, data: { kind: 'folder', name: filesName(files, /\.(jpe?g|png|webp|bmp|gif)$/i) } }));
+    get().setConfig((c) => withData(c, { kind: 'folder', name: filesName(files, /\.(jpe?g|png|webp|bmp|gif)$/i) }));
   },
 
   setField(path, value) {

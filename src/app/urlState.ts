@@ -23,15 +23,18 @@
  * the defaults it was written against, or it silently opens another experiment. Version 1 (links with
  * experiment parameters and no `v`, made before 2026-11-24): BadNet and a 500-image forget set.
  * Version 2: SIG and a 2000-image forget set; every model's link against the micro CLIP's recipe.
- * Version 3 (the current defaults): as 2, but the fine-tuning recipes are the model's own (recipe.ts):
- * a Hub or file model's link is a diff against the paper's recipe (lr 1e-5, batch 128, …).
+ * Version 3: as 2, but the fine-tuning recipes are the model's own (recipe.ts): a Hub or file model's
+ * link is a diff against the paper's recipe (lr 1e-5, batch 128, …).
+ * Version 4 (the current defaults): as 3, and the zero-shot head's templates are the model's and
+ * data's own (recipes.ts templatesFor): a real CLIP on CIFAR against CLIP's 18 CIFAR templates. Before,
+ * every link was a diff against the single 'a photo of a {}.'.
  */
-import type { ExperimentConfig, ModelSource } from '../engine/experiment/config';
+import type { DataSource, ExperimentConfig, ModelSource } from '../engine/experiment/config';
 import type { TriggerKind } from '../engine/triggers/types';
 import { checkConfig, canonicalJson } from './configCheck';
 import { defaultExperimentConfig, defaultTrigger, TRIGGER_KINDS } from './defaults';
 import { checkNumber, fieldByPath } from './params';
-import { recipeIdFor, withRecipe } from './recipe';
+import { recipeIdFor, templatesFor, withRecipe } from './recipe';
 
 export interface UrlState {
   config: ExperimentConfig;
@@ -73,7 +76,7 @@ const EXPERIMENT_PARAMS = ['seed', 'model', 'data', 'trigger', 'target', 'poison
 const namesExperiment = (q: URLSearchParams) => EXPERIMENT_PARAMS.some((k) => q.has(k));
 
 /** The link format written now; see the file comment for what each version's defaults were. */
-export const LINK_VERSION = 3;
+export const LINK_VERSION = 4;
 
 /** The defaults a link of format `version` is a diff against. */
 export function linkDefaults(version: number): ExperimentConfig {
@@ -172,14 +175,15 @@ function parseModelParam(s: string): ModelSource | null {
 }
 
 /**
- * The config the blob is a diff against: the link version's defaults `d` with the common fields applied,
- * and from version 3 the fine-tuning recipes of `recipeModel` (the experiment's model, wherever the link
- * names it: a file model travels in the blob).
+ * The config the blob is a diff against: the link version's defaults `d` with the common fields applied;
+ * from version 3 the fine-tuning recipes of the experiment's model and from version 4 the templates of
+ * its model and data (`own`: wherever the link names them, a file model or a folder in the blob).
  */
 function baseFor(
   d: ExperimentConfig,
   c: Pick<ExperimentConfig, 'seed' | 'model' | 'data' | 'attack'> & { triggerKind: TriggerKind; triggerSeed: number },
-  recipeModel: ModelSource | null,
+  version: number,
+  own: { model: ModelSource; data: DataSource },
 ): ExperimentConfig {
   const base: ExperimentConfig = {
     ...d,
@@ -189,7 +193,8 @@ function baseFor(
     trigger: defaultTrigger(c.triggerKind, c.triggerSeed),
     attack: { ...d.attack, target: c.attack.target, poisonRate: c.attack.poisonRate },
   };
-  return recipeModel ? withRecipe(base, recipeIdFor(recipeModel)) : base;
+  const recipes = version >= 3 ? withRecipe(base, recipeIdFor(own.model)) : base;
+  return version >= 4 ? { ...recipes, templates: templatesFor(own.model, own.data) } : recipes;
 }
 
 const num = (v: number) => String(+v.toPrecision(8));
@@ -232,7 +237,7 @@ export async function encodeUrlState(state: UrlState, current: URLSearchParams =
     attack: c.attack,
     triggerKind: c.trigger.kind,
     triggerSeed: c.seed,
-  }, c.model);
+  }, LINK_VERSION, c);
   const omitted: string[] = [];
   let rest = diff(c, base) as Obj | undefined;
   if (rest) {
@@ -347,9 +352,13 @@ export async function decodeUrlState(search: string | URLSearchParams): Promise<
       problems.push('the link\'s experiment settings (c=…) are damaged or cut off: using the defaults for them');
     }
   }
-  // The recipes are the model's own from version 3: the blob's model when it names one (a file model).
-  const recipeModel = patch && isObj(patch.model) ? (patch.model as ModelSource) : common.model;
-  let raw: unknown = baseFor(d, common, version >= 3 ? recipeModel : null);
+  // The recipes (from version 3) and templates (from 4) are the model's and data's own: the blob's
+  // when it names them (a file model, a folder).
+  const own = {
+    model: patch && isObj(patch.model) ? (patch.model as ModelSource) : common.model,
+    data: patch && isObj(patch.data) ? (patch.data as DataSource) : common.data,
+  };
+  let raw: unknown = baseFor(d, common, version, own);
   if (patch) {
     // A blob that switches the model/data kind replaces the whole source.
     raw = merge(raw, patch);

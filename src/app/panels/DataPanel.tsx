@@ -1,9 +1,18 @@
 import { useShallow } from 'zustand/react/shallow';
 import { SPLIT_FIELDS } from '../params';
 import { hubBase } from '../env';
+import { templatesFor, withData } from '../recipe';
+import { SIMPLE_TEMPLATE, TEMPLATE_SET_IDS, TEMPLATE_SETS, type TemplateSet } from '../../engine/clip/templates';
 import { useLab } from '../store';
 import { FieldGrid, Settings } from '../ui/Fields';
 import { Panel } from '../ui/Panel';
+
+/** The template sets' names in the select and in the settings summary. */
+const TEMPLATE_LABELS: Record<TemplateSet, { title: string; tag: string }> = {
+  simple: { title: `“${SIMPLE_TEMPLATE.replace('{}', '{class}')}”`, tag: '1 prompt' },
+  imagenet80: { title: `CLIP’s ${TEMPLATE_SETS.imagenet80.length} ImageNet templates`, tag: `${TEMPLATE_SETS.imagenet80.length} ImageNet prompts` },
+  cifar18: { title: `CLIP’s ${TEMPLATE_SETS.cifar18.length} CIFAR templates`, tag: `${TEMPLATE_SETS.cifar18.length} CIFAR prompts` },
+};
 
 const DATA_OPTIONS = [
   { kind: 'shapes', label: 'Shapes (built-in)', help: 'Procedural shape classes, generated from the seed. No download.' },
@@ -29,12 +38,12 @@ export function DataPanel() {
     })),
   );
   const setFiles = useLab((s) => s.setDataFiles);
+  const own = useLab((s) => templatesFor(s.config.model, s.config.data));
   const needFiles = data.kind === 'folder' && !files?.length;
   const choose = (kind: DataKind) =>
-    setConfig((c) => ({
-      ...c,
-      data: kind === 'shapes' ? { kind } : kind === 'folder' ? { kind, name: files?.length && c.data.kind === 'folder' ? c.data.name : 'your folder' } : { kind, ...hubBase() },
-    }));
+    setConfig((c) =>
+      withData(c, kind === 'shapes' ? { kind } : kind === 'folder' ? { kind, name: files?.length && c.data.kind === 'folder' ? c.data.name : 'your folder' } : { kind, ...hubBase() }),
+    );
   const setConfig = useLab((s) => s.setConfig);
   const run = useLab((s) => s.runStage);
   return (
@@ -61,15 +70,19 @@ export function DataPanel() {
             </span>
           </div>
         )}
-        <Settings summary={`${splits.train} train · ${splits.val} val · ${splits.test} test · seed ${seed}`} testId="data-settings">
+        <Settings summary={`${splits.train} train · ${splits.val} val · ${splits.test} test · seed ${seed} · ${TEMPLATE_LABELS[templates].tag}`} testId="data-settings">
           <FieldGrid fields={SPLIT_FIELDS} />
           <label className="field">
             <span className="field-label">Prompt templates</span>
-            <select value={templates} onChange={(e) => setConfig((c) => ({ ...c, templates: e.target.value as 'simple' }))}>
-              <option value="simple">“a photo of a {'{class}'}.”</option>
-              <option value="imagenet80">CLIP's 80 ImageNet templates (paper)</option>
+            <select value={templates} onChange={(e) => setConfig((c) => ({ ...c, templates: e.target.value as TemplateSet }))} data-testid="templates-select">
+              {TEMPLATE_SET_IDS.map((t) => (
+                <option key={t} value={t}>{TEMPLATE_LABELS[t].title}{t === own ? ' (default)' : ''}</option>
+              ))}
             </select>
-            <span className="help">Text prompts behind the zero-shot head (the frozen text tower, §5.1).</span>
+            <span className="help">
+              Text prompts behind the zero-shot head (the frozen text tower, §5.1), each class’s embeddings averaged.
+              The paper follows Ilharco et al. per dataset (appendix A.2.1): for CIFAR their head averages CLIP’s {TEMPLATE_SETS.cifar18.length} CIFAR templates.
+            </span>
           </label>
         </Settings>
       </fieldset>

@@ -10,7 +10,9 @@
  * Class names: the dataset card (README.md) YAML `dataset_info.features[…].dtype.class_label.names`;
  * the same lists (from the original `batches.meta` / `meta` pickles) are built in below and used
  * when the card cannot be read. Names go to the zero-shot prompts with '_' read as a space
- * ("aquarium_fish" → "aquarium fish"), as open_clip / task_vectors write CIFAR-100's class names.
+ * ("aquarium_fish" → "aquarium fish"), as CLIP's own CIFAR-100 prompt list (openai/CLIP data/prompts.md)
+ * writes them. (task_vectors' head passes torchvision's names unchanged, so its prompts for the 9
+ * CIFAR-100 classes with a '_' keep it: "a photo of a maple_tree.".)
  *
  * The parquet bytes are cached by the HubClient (Cache API, keyed by URL); the decoded pixels are
  * cached too (key: the parquet URL + '#rgb-v1'), so a second load decodes nothing and needs no network.

@@ -14,7 +14,8 @@
  * The built-in micro CLIP (~300× smaller, pretrained for minutes) needs larger steps; its recipe is
  * the paper's scaled to it (experiment/defaults.ts says how each number maps).
  */
-import type { FinetuneConfig, ModelSource } from './config';
+import type { TemplateSet } from '../clip/templates';
+import type { DataSource, FinetuneConfig, ModelSource } from './config';
 
 /** The paper's fine-tuning recipe for ViT-B/32 on CIFAR100 (appendix A.2.1), as written. */
 export const PAPER_RECIPE: Readonly<FinetuneConfig> = {
@@ -49,6 +50,17 @@ export const RECIPES: Readonly<Record<RecipeId, Readonly<FinetuneConfig>>> = { p
 /** The recipe a model source fine-tunes with by default: the micro CLIP's for the built-in, else the paper's. */
 export function recipeIdFor(model: ModelSource): RecipeId {
   return model.kind === 'builtin' ? 'micro' : 'paper';
+}
+
+/**
+ * The prompts of the zero-shot head a model gets by default on a dataset. The paper adopts Ilharco et
+ * al.'s configuration per dataset (appendix A.2.1), whose head for CIFAR-10 and CIFAR-100 averages
+ * CLIP's 18 CIFAR templates (task_vectors, src/heads.py), so a real CLIP on CIFAR gets those. The micro
+ * CLIP, whose pretraining captions use 'a photo of a {}.' and whose WordLevel vocabulary lacks most
+ * CIFAR words, and a folder of images (no per-dataset list) get the single template.
+ */
+export function templatesFor(model: ModelSource, data: DataSource): TemplateSet {
+  return recipeIdFor(model) === 'paper' && (data.kind === 'cifar10' || data.kind === 'cifar100') ? 'cifar18' : 'simple';
 }
 
 export const RECIPE_KEYS = ['epochs', 'batchSize', 'lr', 'weightDecay', 'warmupSteps', 'maxGradNorm'] as const satisfies readonly (keyof FinetuneConfig)[];
