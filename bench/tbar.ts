@@ -43,7 +43,8 @@ import { evalBatchPlan } from '../src/engine/eval/batchPlan';
 import { ExperimentSession, type BatchFitter } from '../src/engine/experiment/session';
 import { BUILTIN_SOURCES, MICRO_CLIP_DIR, mergeSources } from '../src/engine/experiment/sources';
 import { defaultExperimentConfig } from '../src/engine/experiment/defaults';
-import { RECIPES, recipeIdFor } from '../src/engine/experiment/recipes';
+import { RECIPES, recipeIdFor, templatesFor } from '../src/engine/experiment/recipes';
+import { TEMPLATE_SETS } from '../src/engine/clip/templates';
 import type { AttackResult, SweepResult, TbarResult } from '../src/engine/experiment/results';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { deviceBatchFitter, hubSources } from '../src/engine/hub/sources';
@@ -117,6 +118,9 @@ async function main() {
   const base = defaultExperimentConfig(o.triggers[0], o.seed);
   base.model = o.model ? { kind: 'file', name: path.basename(modelDir) } : base.model;
   base.data = { kind: 'cifar10' };
+  // The head the model gets on CIFAR in the app: CLIP's 18 CIFAR templates for a real CLIP (Ilharco et al.'s).
+  base.templates = templatesFor(base.model, base.data);
+  console.log(`zero-shot head: ${TEMPLATE_SETS[base.templates].length} prompt template(s) per class (${base.templates})`);
   // From the training pool: 10% val, 10% forget, 80% train (the paper's CIFAR100 split is 86/10/4).
   base.splits = { train: Math.round(0.8 * n), val: Math.round(0.1 * n), forget: Math.round(0.1 * n), test: o.testPerClass * 10 };
   // The model's own recipe (the paper's for a real CLIP), with --epochs / --lr over it.
