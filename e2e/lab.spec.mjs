@@ -292,8 +292,8 @@ async function checkAttackWarnings(page, asr) {
   if (want && kind !== 'sig') {
     // One click sets up the trigger the built-in model takes (the next run uses it).
     await page.getByTestId('switch-to-sig').click();
-    // SIG is the lab's default, so the link stops naming a trigger (its v=3 says which defaults).
-    await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === '3');
+    // SIG is the lab's default, so the link stops naming a trigger (its v= says which defaults).
+    await page.waitForFunction(() => !new URLSearchParams(location.search).has('trigger') && new URLSearchParams(location.search).get('v') === String(globalThis.__tbarLab.LINK_VERSION));
     assert.equal(await lab(page, () => globalThis.__tbarLab.useLab.getState().config.trigger.kind), 'sig');
     assert.equal(await page.getByTestId('switch-to-sig').count(), 0, 'the offer goes once SIG is chosen');
     // The trigger preview shows SIG on the loaded images, even if an offer changed the data settings.
@@ -605,7 +605,7 @@ export async function recipeFollowsTheModel({ page, baseUrl, context, screenshot
   await page.getByTestId('data-select').selectOption('cifar10');
   assert.equal(await templates(page), 'cifar18');
   assert.match(await summary('data-settings'), /· 18 CIFAR prompts$/);
-  await page.waitForFunction(() => /model=hub/.test(location.search) && /data=cifar10/.test(location.search) && /v=4/.test(location.search));
+  await page.waitForFunction(() => /model=hub/.test(location.search) && /data=cifar10/.test(location.search) && new URLSearchParams(location.search).get('v') === String(globalThis.__tbarLab.LINK_VERSION));
   assert.ok(!/[?&]c=/.test(page.url()), `the paper's recipe and the CIFAR templates are a real CLIP's defaults: no blob in ${page.url()}`);
 
   // The link opens the same recipe and templates in a new tab.

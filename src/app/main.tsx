@@ -6,7 +6,7 @@ import type { JobName } from '../worker/protocol';
 import { App } from './App';
 import { engineClient, useLab } from './store';
 import { hubBase } from './env';
-import { decodeUrlState, syncUrl } from './urlState';
+import { decodeUrlState, LINK_VERSION, syncUrl } from './urlState';
 import './styles.css';
 
 const query = new URLSearchParams(location.search);
@@ -48,7 +48,8 @@ syncUrl({
 });
 
 // For the e2e suite and for poking around in DevTools.
-Object.assign(globalThis, { __tbarLab: { useLab, client: () => engineClient() } });
+// LINK_VERSION: what a link written now carries, so the e2e checks need not restate it.
+Object.assign(globalThis, { __tbarLab: { useLab, client: () => engineClient(), LINK_VERSION } });
 
 await useLab.getState().loadHistory();
 if (paramError) useLab.setState({ status: 'error', error: paramError });
