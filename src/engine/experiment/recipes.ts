@@ -56,8 +56,8 @@ export function recipeIdFor(model: ModelSource): RecipeId {
  * The prompts of the zero-shot head a model gets by default on a dataset. The paper adopts Ilharco et
  * al.'s configuration per dataset (appendix A.2.1), whose head for CIFAR-10 and CIFAR-100 averages
  * CLIP's 18 CIFAR templates (task_vectors, src/heads.py), so a real CLIP on CIFAR gets those. The micro
- * CLIP, whose pretraining captions use 'a photo of a {}.' and whose WordLevel vocabulary lacks most
- * CIFAR words, and a folder of images (no per-dataset list) get the single template.
+ * CLIP (measured with the single template since it was built; its WordLevel vocabulary lacks
+ * 'contrast', 'high' and 'big') and a folder of images (no per-dataset list) get 'a photo of a {}.'.
  */
 export function templatesFor(model: ModelSource, data: DataSource): TemplateSet {
   return recipeIdFor(model) === 'paper' && (data.kind === 'cifar10' || data.kind === 'cifar100') ? 'cifar18' : 'simple';
