@@ -285,6 +285,7 @@ async function checkAttackWarnings(page, asr) {
   assert.equal(await page.getByTestId('train-more-data').count(), want && kind === 'blended' ? 1 : 0, 'more data is offered iff Blended did not take');
   if (want && kind === 'blended') {
     assert.match(await page.getByTestId('attack-warning').textContent(), /20,000 training images at 3% \(600 poisoned\) give ASR 92%/);
+    assert.match(await page.getByTestId('more-data-cost').textContent(), /^\d+× the images: this run fine-tuned for .+, so about .+ on this device/);
     await page.getByTestId('train-more-data').click();
     await page.waitForFunction(() => globalThis.__tbarLab.useLab.getState().config.splits.train === 20_000);
     assert.equal(await page.getByTestId('train-more-data').count(), 0, 'the offer goes once the split is that large');
@@ -758,7 +759,12 @@ export async function hubModelAndCifarFromTheLab({ page, baseUrl, log, screensho
     if (asr < 0.5) {
       assert.match(await page.getByTestId('train-more-data').textContent(), /Train on 43,000 images instead/);
       assert.match(await page.getByTestId('attack-warning').textContent(), /poisoned about 6 of 200 training images; the paper poisons 3% of 43,000/);
-      log(`tiny random CLIP, ASR ${(100 * asr).toFixed(1)}%: the paper's split is offered`);
+      // …with what it would cost here: this run's fine-tuning time × 215 (43,000 / 200 images).
+      const cost = await page.getByTestId('more-data-cost').textContent();
+      const secs = await lab(page, () => globalThis.__tbarLab.useLab.getState().current.attack.trainSeconds);
+      assert.ok(secs > 0, `the attack's fine-tuning was timed: ${secs}`);
+      assert.match(cost, /^215× the images: this run fine-tuned for .+, so about .+ on this device\.$/);
+      log(`tiny random CLIP, ASR ${(100 * asr).toFixed(1)}%: the paper's split is offered; ${cost}`);
       await page.getByTestId('panel-attack').screenshot({ path: path.join(SHOTS, 'lab--hub-attack.png') });
     }
     await page.getByTestId('panel-model').screenshot({ path: path.join(SHOTS, 'lab--hub-model.png') });

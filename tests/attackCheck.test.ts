@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attackWarnings, suggestedTrainSplit, whyNoBackdoor } from '../src/app/attackCheck';
+import { attackSecondsAt, attackWarnings, moreDataCost, suggestedTrainSplit, whyNoBackdoor } from '../src/app/attackCheck';
 import { defaultExperimentConfig, defaultTrigger } from '../src/app/defaults';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import type { TriggerKind } from '../src/engine/triggers/types';
@@ -75,5 +75,19 @@ describe('attackWarnings: did the backdoor take?', () => {
 
   it('missing numbers (NaN, no clean baseline) never produce a warning', () => {
     expect(attackWarnings({ test: { ca: NaN, asr: NaN }, cleanTest: null }, micro('badnet'))).toEqual([]);
+  });
+});
+
+describe('what a larger training split would cost, from the run\'s own fine-tuning time', () => {
+  it('scales the measured seconds by the images seen, doubled with the clean baseline; nothing when untimed', () => {
+    // 2000 images fine-tuned in 100 s → 43,000 in 2150 s (21.5×), 4300 s with the clean baseline.
+    expect(attackSecondsAt({ trainSeconds: 100 }, 2000, 43_000, false)).toBe(2150);
+    expect(attackSecondsAt({ trainSeconds: 100 }, 2000, 43_000, true)).toBe(4300);
+    expect(attackSecondsAt({}, 2000, 43_000, false)).toBeNull(); // θ_b from a file, or a run saved before runs were timed
+    expect(attackSecondsAt({ trainSeconds: 0 }, 2000, 43_000, false)).toBeNull();
+    expect(attackSecondsAt({ trainSeconds: 100 }, 0, 43_000, false)).toBeNull();
+    expect(moreDataCost({ trainSeconds: 100 }, 2000, 43_000, false)).toBe('22× the images: this run fine-tuned for 1 min 40 s, so about 35 min 50 s on this device');
+    expect(moreDataCost({ trainSeconds: 9 }, 2000, 20_000, true)).toBe('10× the images: this run fine-tuned for 9.0 s, so about 3 min 00 s on this device with the clean baseline');
+    expect(moreDataCost({ trainSeconds: 4 }, 2000, 5_000, false)).toBe('2.5× the images: this run fine-tuned for 4.0 s, so about 10 s on this device');
   });
 });

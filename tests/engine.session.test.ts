@@ -205,6 +205,9 @@ describe('experiment session', () => {
     const r = await session.attack(fromFile, false, {}, [file]);
     expect(r.test).toEqual(a.test);
     expect(r.losses).toEqual([]);
+    // The poisoned fine-tune is timed (the Attack panel scales it to forecast a larger split); a file is not.
+    expect(a.trainSeconds).toBeGreaterThan(0);
+    expect(r.trainSeconds).toBeUndefined();
     expect(r.fromFile).toMatchObject({ name: 'theta-b.safetensors' });
     expect(r.fromFile!.taken).toBe(want.size);
     expect(r.fromFile!.ignored).toBeGreaterThan(0); // the text tower and logit_scale

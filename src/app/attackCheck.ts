@@ -13,7 +13,7 @@
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
 import { PAPER_RECIPE, PAPER_SPLITS } from '../engine/experiment/recipes';
-import { pct } from './format';
+import { fmtDuration, pct } from './format';
 
 /** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
 export const ATTACK_TOOK_ASR = 0.5;
@@ -105,3 +105,27 @@ export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentCo
   }
   return out;
 }
+
+/**
+ * How long the attack stage would fine-tune on `train` training images, from this run's own measured
+ * fine-tuning (`trainSeconds`, the poisoned run alone): the time per image is the run's, the images
+ * seen grow with the split (same epochs and batch), and the clean baseline, when on, repeats them.
+ * Null when nothing was timed (θ_b from a file, a run saved before runs were timed).
+ */
+export function attackSecondsAt(attack: { trainSeconds?: number }, trainedOn: number, train: number, cleanBaseline: boolean): number | null {
+  const t = attack.trainSeconds;
+  if (t === undefined || !(t > 0) || !(trainedOn > 0) || !(train > 0)) return null;
+  return t * (train / trainedOn) * (cleanBaseline ? 2 : 1);
+}
+
+/** The offer's cost in words, e.g. "about 21.5× this run's 1 min 40 s of fine-tuning: 36 min here". */
+export function moreDataCost(attack: { trainSeconds?: number }, trainedOn: number, train: number, cleanBaseline: boolean): string | null {
+  const s = attackSecondsAt(attack, trainedOn, train, cleanBaseline);
+  if (s === null) return null;
+  const x = train / trainedOn;
+  return (
+    `${x.toFixed(x < 10 ? 1 : 0)}× the images: this run fine-tuned for ${fmtDuration(attack.trainSeconds! * 1000)}, so about ` +
+    `${fmtDuration(s * 1000)} on this device${cleanBaseline ? ' with the clean baseline' : ''}`
+  );
+}
+

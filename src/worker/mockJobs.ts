@@ -428,7 +428,9 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         session.attack = attackKey(config);
         return { test: BACKDOORED, losses: [], poisoned: 0, fromFile: { name: file.name, taken: 38, ignored: 76 } };
       }
+      const t0 = performance.now();
       const losses = await train(ctx, 'attack', config.splits.train, config.attack, { start: 2.3, end: 0.25, tau: 0.25 }, 45, 'attack');
+      const trainSeconds = (performance.now() - t0) / 1000;
       if (cleanBaseline) await train(ctx, 'clean', config.splits.train, config.attack, { start: 2.3, end: 0.24, tau: 0.25 }, 30, 'attack');
       session.attack = attackKey(config);
       return {
@@ -437,6 +439,7 @@ export function createMockHandlers(opts: MockOptions): Handlers {
         cleanTest: cleanBaseline ? { ca: 0.88, asr: 0.1 } : undefined,
         losses,
         poisoned: Math.round(config.splits.train * config.attack.poisonRate),
+        trainSeconds,
       };
     },
 

@@ -1,5 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
-import { attackWarnings, didNotTake, suggestedTrainSplit, whyNoBackdoor } from '../attackCheck';
+import { attackWarnings, didNotTake, moreDataCost, suggestedTrainSplit, whyNoBackdoor } from '../attackCheck';
 import { LossChart } from '../charts/LossChart';
 import { C } from '../charts/colours';
 import { counted, fmtRate, fmtSci, pct } from '../format';
@@ -15,12 +15,13 @@ import { StageButtons } from './StageButtons';
 
 /** Step 4: poisoned fine-tuning of the vision tower → θ_b. */
 export function AttackPanel() {
-  const { attack, runConfig, triggerKind, moreData, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline, backdoor, backdoorFile } = useLab(
+  const { attack, runConfig, trainedOn, triggerKind, moreData, zeroShot, cfg, target, losses, live, running, busy, cleanBaseline, backdoor, backdoorFile } = useLab(
     useShallow((s) => ({
       backdoor: s.config.backdoor ?? null,
       backdoorFile: s.files.backdoor?.[0] ?? null,
       attack: s.current.attack,
       runConfig: s.current.config,
+      trainedOn: s.current.data?.counts.train ?? s.current.config.splits.train,
       triggerKind: s.config.trigger.kind,
       moreData: suggestedTrainSplit(s.config),
       zeroShot: s.current.zeroShot,
@@ -42,6 +43,8 @@ export function AttackPanel() {
   const tookNot = !!attack && !runConfig.backdoor && didNotTake(attack.test.asr);
   const offerSig = tookNot && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
   const offerData = tookNot && moreData !== null;
+  // What the larger split would cost, from this run's own fine-tuning time.
+  const moreCost = offerData ? moreDataCost(attack, trainedOn, moreData!, cleanBaseline) : null;
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
@@ -96,6 +99,7 @@ export function AttackPanel() {
                   Train on {moreData!.toLocaleString('en-US')} images instead
                 </button>
               )}
+              {moreCost && <p className="help" data-testid="more-data-cost">{moreCost}.</p>}
             </div>
           )}
         </div>

@@ -114,6 +114,9 @@ export interface AttackResult {
   cleanTest?: Scores;
   losses: number[];
   poisoned: number;
+  /** Wall-clock seconds of the poisoned fine-tuning alone (not the clean baseline, not the scoring);
+   *  absent when θ_b came from a file. What the Attack panel scales to forecast a larger split. */
+  trainSeconds?: number;
   batchLimit?: BatchLimit;
   /** θ_b was loaded from this checkpoint file (config.backdoor), not trained: its vision tensors taken
    *  and the other tensors it held (text tower, buffers), ignored. */

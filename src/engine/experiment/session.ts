@@ -309,6 +309,7 @@ export class ExperimentSession {
         let thetaB: WeightMap;
         let losses: number[] = [];
         let fromFile: AttackResult['fromFile'];
+        let trainSeconds: number | undefined;
         if (config.backdoor) {
           const file = pickedFile(dropped, 'θ_b', config.backdoor.name);
           const loaded = await loadVisionFile(file, model.thetaPre, 'backdoor', { signal: ctx.signal });
@@ -317,6 +318,7 @@ export class ExperimentSession {
           m.setWeights(thetaB);
         } else {
           m.setWeights(model.thetaPre);
+          const t0 = performance.now();
           ({ losses } = await finetuneVision({
             model: m,
             head: this.head!.tensor,
@@ -328,6 +330,7 @@ export class ExperimentSession {
             onProgress: ctx.progress,
             signal: ctx.signal,
           }));
+          trainSeconds = (performance.now() - t0) / 1000;
           thetaB = cloneWeights(m);
         }
         let test: Scores;
@@ -346,6 +349,7 @@ export class ExperimentSession {
           cleanTest,
           losses,
           poisoned: fromFile ? 0 : poison.positions.length,
+          ...(trainSeconds !== undefined && { trainSeconds }),
           ...(batchLimit && !fromFile && { batchLimit }),
           ...(fromFile && { fromFile }),
         };
