@@ -118,7 +118,12 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   // Live: the sweep chart gains points before the sweep finishes.
   await waitAttr(page, 'sweep-chart', 'data-points', (v) => +v > 0, budgetMs);
   const midway = +(await attr(page, 'sweep-chart', 'data-points'));
+  // With ξ and gradient ascent still queued, the header forecasts the rest from the attack's measured speed.
+  const left = await page.getByTestId('time-left').textContent({ timeout: 5_000 });
+  assert.match(left, /^about .+ left in all$/);
+  const tLeft = Date.now();
   await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error', budgetMs);
+  log(`during the sweep: ${left}; it took ${((Date.now() - tLeft) / 1000).toFixed(1)} s`);
   log(`Run everything: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done`);

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { STAGES } from './pipeline';
-import { panelStatus, PANELS } from './selectors';
+import { fmtDuration } from './format';
+import { panelStatus, PANELS, timeLeft } from './selectors';
 import { useLab } from './store';
 import { StatusChip } from './ui/Status';
 
@@ -11,11 +12,23 @@ function RunAll() {
   );
   const runAll = useLab((s) => s.runAll);
   const cancel = useLab((s) => s.cancel);
+  // Whole seconds, so the header re-renders once a second at most.
+  const left = useLab((s) => {
+    const t = s.busy ? timeLeft(s) : null;
+    return t === null ? null : Math.round(t);
+  });
   if (busy) {
     return (
-      <button type="button" className="btn btn-danger" onClick={cancel} data-testid="cancel-all">
-        Cancel
-      </button>
+      <>
+        {left !== null && (
+          <span className="muted run-left" data-testid="time-left" title="From this run’s measured speed: the attack’s fine-tune and the zero-shot score (the α sweep once it has run)">
+            about {fmtDuration(left * 1000)} left in all
+          </span>
+        )}
+        <button type="button" className="btn btn-danger" onClick={cancel} data-testid="cancel-all">
+          Cancel
+        </button>
+      </>
     );
   }
   return (

@@ -2,7 +2,8 @@
  * Derived views of the store for the panels (pure functions of LabState, so components stay dumb).
  */
 import type { UserError } from './errors';
-import { STAGE_LABEL, stageApplies, type ProgressView, type StageId } from './pipeline';
+import { forecastSeconds, measuredRates } from './forecast';
+import { STAGE_LABEL, STAGES, stageApplies, type ProgressView, type StageId } from './pipeline';
 import { stageStale, type LabState, type StageStatus } from './store';
 
 export type PanelId = 'model' | 'data' | 'trigger' | 'attack' | 'unlearn' | 'results';
@@ -83,3 +84,29 @@ export function shownAlpha(s: LabState): number | null {
 export function modelImageSize(s: LabState): number | null {
   return s.loaded.model?.imageSize ?? s.current.model?.imageSize ?? null;
 }
+
+/**
+ * Seconds the running and queued stages still need (forecast.ts) while more than one stage is under
+ * way, or null: nothing queued, or this run has not yet measured both of the device's rates. The
+ * running stage counts its own ETA when it has one.
+ */
+export function timeLeft(s: LabState): number | null {
+  const queued = STAGES.filter((id) => s.stages[id].status === 'queued');
+  if (queued.length === 0) return null;
+  const run = s.current;
+  const live = s.live.attack; // the attack's fine-tune (or its clean baseline) while it runs
+  const rates = measuredRates(
+    run.config,
+    { zeroShotMs: run.timings.zeroShot, sweepMs: run.timings.sweep, trainSeconds: run.attack?.trainSeconds, liveImagesPerSec: live?.imagesPerSec },
+    run.cleanBaseline,
+  );
+  if (!rates) return null;
+  let secs = forecastSeconds(queued, run.config, run.cleanBaseline, rates);
+  for (const id of STAGES) {
+    if (s.stages[id].status !== 'running') continue;
+    const p = s.stages[id].progress;
+    secs += p?.etaMs != null ? p.etaMs / 1000 : forecastSeconds([id], run.config, run.cleanBaseline, rates) * (1 - (p?.fraction ?? 0));
+  }
+  return secs;
+}
+

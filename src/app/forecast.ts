@@ -1,0 +1,105 @@
+/**
+ * How long the stages still to run will take, from this device's own measured speed — so a speaker
+ * who presses "Run everything" on ViT-B/32 knows whether to wait or talk.
+ *
+ * Each stage's work is counted in images through the vision tower (from the config: splits, epochs,
+ * the α grid, the ξ grid), split into training images (forward + backward + optimizer) and
+ * evaluation images (forward only). Two rates turn them into seconds, both measured in this run:
+ *   training   the attack's fine-tune: AttackResult.trainSeconds over train × epochs images, or the
+ *              running fine-tune's images/s before that;
+ *   evaluation the α sweep's wall time over its images once it has run, else the zero-shot score's
+ *              over its 2 × test images (clean, then triggered). The zero-shot score also prepares
+ *              the test images, which later stages find cached: on the micro CLIP (WASM) its rate is
+ *              0.214 ms per image against the sweep's 0.155, so until the sweep has run the forecast
+ *              errs long (stages after the attack: 60.2 s forecast, 47.9 s measured); on ViT-B/32 the
+ *              forward pass dominates and the two agree more closely.
+ * Scoring a split counts 2 images per image (clean and triggered; the triggered pass skips the target
+ * class, so this errs long by 1/classes of it). DECREE's inversion is not counted.
+ */
+import { coarseGrid } from '../engine/arithmetic/sweep';
+import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
+import type { StageId } from './pipeline';
+
+/** Images through the vision tower: trained on (with gradients) and evaluated (forward only). */
+export interface StageWork {
+  train: number;
+  eval: number;
+}
+
+/** Seconds per image on this device, as measured in this run. */
+export interface Rates {
+  train: number;
+  eval: number;
+}
+
+/** A split scored for CA and ASR: its images clean, then triggered. */
+const scored = (n: number) => 2 * n;
+
+/**
+ * The images a stage puts through the vision tower under `c` (null: not counted — DECREE, and the
+ * loading stages, whose time is downloads and decoding).
+ */
+export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: boolean): StageWork | null {
+  const { train, val, test, forget } = c.splits;
+  const proxy = forgetOf(c).trigger === 'decree' ? 1 : 0; // the sweep also scores the proxy's ASR on val
+  switch (stage) {
+    case 'zeroShot':
+      return { train: 0, eval: scored(test) };
+    case 'attack': {
+      if (c.backdoor) return { train: 0, eval: scored(test) };
+      const runs = cleanBaseline ? 2 : 1;
+      return { train: runs * train * c.attack.epochs, eval: runs * scored(test) };
+    }
+    case 'tbar': {
+      if (c.triggerVector) return { train: 0, eval: 0 };
+      // After each epoch: α re-selected on val over the coarse grid, then scored on test (Fig. 3's curve).
+      const perEpoch = coarseGrid(c.sweep.alphas).length * (scored(val) + proxy * val) + scored(test);
+      return { train: forget * c.tbar.epochs, eval: c.tbar.epochs * perEpoch };
+    }
+    case 'sweep':
+      return { train: 0, eval: c.sweep.alphas.length * (scored(val) + proxy * val) + scored(test) };
+    case 'disentangle': {
+      const size = c.disentangle.levels[c.disentangle.levels.length - 1]; // nested levels: size² cells in all
+      return { train: 0, eval: size * size * scored(Math.min(c.disentangle.samples, val)) };
+    }
+    case 'ga':
+      return { train: forget * c.ga.epochs, eval: c.ga.epochs * scored(test) };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Seconds per image from what this run has measured (null until both are known): `sweepMs` the α
+ * sweep's wall time or else `zeroShotMs` the zero-shot score's; `trainSeconds` the attack's fine-tune,
+ * or `liveImagesPerSec` a running one.
+ */
+export function measuredRates(
+  c: ExperimentConfig,
+  m: { zeroShotMs?: number; sweepMs?: number; trainSeconds?: number; liveImagesPerSec?: number },
+  cleanBaseline = false,
+): Rates | null {
+  const evalRate =
+    m.sweepMs && m.sweepMs > 0
+      ? m.sweepMs / 1000 / stageWork('sweep', c, cleanBaseline)!.eval
+      : m.zeroShotMs && m.zeroShotMs > 0
+        ? m.zeroShotMs / 1000 / scored(c.splits.test)
+        : null;
+  const trainRate =
+    m.trainSeconds && m.trainSeconds > 0
+      ? m.trainSeconds / (c.splits.train * c.attack.epochs)
+      : m.liveImagesPerSec && m.liveImagesPerSec > 0
+        ? 1 / m.liveImagesPerSec
+        : null;
+  return evalRate !== null && trainRate !== null ? { train: trainRate, eval: evalRate } : null;
+}
+
+/** Seconds for `stages` at `rates` (the stages not counted add nothing). */
+export function forecastSeconds(stages: readonly StageId[], c: ExperimentConfig, cleanBaseline: boolean, rates: Rates): number {
+  let s = 0;
+  for (const stage of stages) {
+    const w = stageWork(stage, c, cleanBaseline);
+    if (w) s += w.train * rates.train + w.eval * rates.eval;
+  }
+  return s;
+}

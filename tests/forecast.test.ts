@@ -1,0 +1,87 @@
+/**
+ * The run-time forecast (src/app/forecast.ts) counts the images each stage puts through the vision
+ * tower. Checked against the engine itself: every image through ClipModel.encodeImage is counted while
+ * a session runs each stage (training forwards included), and the forecast must match that count —
+ * from above, within the target-class images the triggered passes skip.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { forecastSeconds, measuredRates, stageWork } from '../src/app/forecast';
+import { ClipModel } from '../src/engine/clip/model';
+import { alphaGrid, defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { ExperimentSession } from '../src/engine/experiment/session';
+import type { StageId } from '../src/app/pipeline';
+import { nodeFileSource } from './util/nodeFiles';
+
+describe('run-time forecast', () => {
+  it('counts the default experiment\'s images stage by stage', () => {
+    const c = defaultExperimentConfig('sig', 0); // train 2000, val 500, test 1000, forget 2000; α 0…3 by 0.1; ξ 17² × 200
+    const w = (s: StageId, clean = false) => stageWork(s, c, clean);
+    expect(w('zeroShot')).toEqual({ train: 0, eval: 2000 });
+    expect(w('attack')).toEqual({ train: 8000, eval: 2000 });
+    expect(w('attack', true)).toEqual({ train: 16000, eval: 4000 });
+    expect(w('tbar')).toEqual({ train: 8000, eval: 4 * (6 * 1000 + 2000) }); // 4 epochs × (6 coarse α on val + test)
+    expect(w('sweep')).toEqual({ train: 0, eval: 31 * 1000 + 2000 });
+    expect(w('disentangle')).toEqual({ train: 0, eval: 17 * 17 * 400 });
+    expect(w('ga')).toEqual({ train: 2000 * c.ga.epochs, eval: c.ga.epochs * 2000 });
+    expect(w('decree')).toBeNull();
+    expect(stageWork('attack', { ...c, backdoor: { kind: 'file', name: 'b.safetensors' } }, true)).toEqual({ train: 0, eval: 2000 });
+    expect(stageWork('tbar', { ...c, triggerVector: { kind: 'file', name: 't.safetensors' } }, false)).toEqual({ train: 0, eval: 0 });
+  });
+
+  it('turns measured times into seconds per image: the sweep\'s rate once it has run, else the zero-shot score\'s', () => {
+    const c = defaultExperimentConfig('sig', 0);
+    expect(measuredRates(c, { zeroShotMs: 400 })).toBeNull(); // no training rate yet
+    expect(measuredRates(c, { trainSeconds: 8 })).toBeNull(); // no evaluation rate yet
+    expect(measuredRates(c, { zeroShotMs: 400, trainSeconds: 8 })).toEqual({ train: 8 / 8000, eval: 0.4 / 2000 });
+    expect(measuredRates(c, { zeroShotMs: 400, liveImagesPerSec: 500 })).toEqual({ train: 1 / 500, eval: 0.4 / 2000 });
+    expect(measuredRates(c, { zeroShotMs: 400, sweepMs: 3300, trainSeconds: 8 })).toEqual({ train: 8 / 8000, eval: 3.3 / 33000 });
+    // TBAR + gradient ascent at 1 ms per trained image and 0.1 ms per evaluated one.
+    const s = forecastSeconds(['tbar', 'ga', 'decree'], c, false, { train: 1e-3, eval: 1e-4 });
+    expect(s).toBeCloseTo((8000 + 2000 * c.ga.epochs) * 1e-3 + (32000 + 2000 * c.ga.epochs) * 1e-4, 9);
+  });
+
+  describe('against the engine', () => {
+    let n = 0;
+    const encode = ClipModel.prototype.encodeImage;
+    ClipModel.prototype.encodeImage = function (this: ClipModel, ...args: Parameters<ClipModel['encodeImage']>) {
+      n += args[0].shape[0];
+      return encode.apply(this, args);
+    };
+    afterAll(() => {
+      ClipModel.prototype.encodeImage = encode;
+    });
+
+    it('each stage\'s count is the images the session puts through the vision tower (from above, within the skipped target images)', async () => {
+      const c = defaultExperimentConfig('sig', 0);
+      c.splits = { train: 100, val: 40, test: 50, forget: 30 };
+      c.attack = { ...c.attack, epochs: 2, batchSize: 32 };
+      c.tbar = { ...c.tbar, epochs: 2, batchSize: 32 };
+      c.sweep = { ...c.sweep, alphas: alphaGrid(2, 0.5) };
+      c.disentangle = { range: 1, levels: [3, 5], samples: 20 };
+      c.ga = { epochs: 2 };
+      const s = new ExperimentSession({ files: nodeFileSource() });
+      try {
+        await s.loadModel(c);
+        await s.loadData(c);
+        const stages: [StageId, () => Promise<unknown>][] = [
+          ['zeroShot', () => s.zeroShot(c)],
+          ['attack', () => s.attack(c, true)],
+          ['tbar', () => s.tbar(c)],
+          ['sweep', () => s.sweep(c)],
+          ['disentangle', () => s.disentangle(c)],
+          ['ga', () => s.gradientAscent(c)],
+        ];
+        for (const [stage, run] of stages) {
+          n = 0;
+          await run();
+          const w = stageWork(stage, c, true)!;
+          const counted = n;
+          expect(w.train + w.eval, stage).toBeGreaterThanOrEqual(counted);
+          expect(w.train + w.eval, stage).toBeLessThanOrEqual(counted * 1.1);
+        }
+      } finally {
+        s.dispose();
+      }
+    });
+  });
+});
