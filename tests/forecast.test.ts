@@ -6,6 +6,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { forecastSeconds, measuredRates, stageWork } from '../src/app/forecast';
+import { timeLeft } from '../src/app/selectors';
+import type { LabState } from '../src/app/store';
+import { STAGES } from '../src/app/pipeline';
 import { ClipModel } from '../src/engine/clip/model';
 import { alphaGrid, defaultExperimentConfig } from '../src/engine/experiment/defaults';
 import { ExperimentSession } from '../src/engine/experiment/session';
@@ -38,6 +41,27 @@ describe('run-time forecast', () => {
     // TBAR + gradient ascent at 1 ms per trained image and 0.1 ms per evaluated one.
     const s = forecastSeconds(['tbar', 'ga', 'decree'], c, false, { train: 1e-3, eval: 1e-4 });
     expect(s).toBeCloseTo((8000 + 2000 * c.ga.epochs) * 1e-3 + (32000 + 2000 * c.ga.epochs) * 1e-4, 9);
+  });
+
+  it('the header\'s time left: the queued stages, and the share of the running one its progress has not reached', () => {
+    const c = defaultExperimentConfig('sig', 0);
+    const state = (running: StageId, fraction: number, queued: StageId[], o: { clean?: boolean; liveStage?: 'clean' | 'attack' } = {}) =>
+      ({
+        stages: Object.fromEntries(STAGES.map((id) => [id, { status: id === running ? 'running' : queued.includes(id) ? 'queued' : 'done', progress: id === running ? { fraction } : null }])),
+        current: { config: c, cleanBaseline: !!o.clean, timings: { zeroShot: 400 }, attack: running === 'attack' ? null : { trainSeconds: 8 } },
+        live: running === 'attack' ? { attack: { stage: o.liveStage ?? 'attack', imagesPerSec: 1000 } } : {},
+      }) as unknown as LabState;
+    const rates = { train: 1e-3, eval: 2e-4 };
+    const f = (stages: StageId[], clean = false) => forecastSeconds(stages, c, clean, rates);
+    expect(timeLeft(state('tbar', 0.25, ['sweep', 'disentangle', 'ga']))).toBeCloseTo(f(['sweep', 'disentangle', 'ga']) + 0.75 * f(['tbar']), 9);
+    expect(timeLeft(state('ga', 0.5, []))).toBeNull(); // nothing queued: the stage's own bar says it
+    // The attack with the clean baseline, halfway through its first (clean) fine-tune: 1.5 of its 2 runs left.
+    expect(timeLeft(state('attack', 0.5, ['tbar'], { clean: true, liveStage: 'clean' }))).toBeCloseTo(f(['tbar'], true) + 0.75 * f(['attack'], true), 9);
+    expect(timeLeft(state('attack', 0.5, ['tbar'], { clean: true, liveStage: 'attack' }))).toBeCloseTo(f(['tbar'], true) + 0.25 * f(['attack'], true), 9);
+    // Before the zero-shot score has a time, no forecast.
+    const early = state('attack', 0.5, ['tbar']);
+    (early.current as { timings: object }).timings = {};
+    expect(timeLeft(early)).toBeNull();
   });
 
   describe('against the engine', () => {

@@ -86,9 +86,11 @@ export function modelImageSize(s: LabState): number | null {
 }
 
 /**
- * Seconds the running and queued stages still need (forecast.ts) while more than one stage is under
- * way, or null: nothing queued, or this run has not yet measured both of the device's rates. The
- * running stage counts its own ETA when it has one.
+ * Seconds the running and queued stages still need (forecast.ts), or null: nothing queued, or this
+ * run has not yet measured both of the device's rates. The running stage counts the share of its
+ * forecast its progress has not reached (the same measure for every stage; a training stage's own
+ * ETA leaves out its scoring). The attack with the clean baseline trains twice, the clean run first,
+ * and its progress counts each run from 0.
  */
 export function timeLeft(s: LabState): number | null {
   const queued = STAGES.filter((id) => s.stages[id].status === 'queued');
@@ -104,8 +106,10 @@ export function timeLeft(s: LabState): number | null {
   let secs = forecastSeconds(queued, run.config, run.cleanBaseline, rates);
   for (const id of STAGES) {
     if (s.stages[id].status !== 'running') continue;
-    const p = s.stages[id].progress;
-    secs += p?.etaMs != null ? p.etaMs / 1000 : forecastSeconds([id], run.config, run.cleanBaseline, rates) * (1 - (p?.fraction ?? 0));
+    const todo = 1 - (s.stages[id].progress?.fraction ?? 0);
+    const whole = forecastSeconds([id], run.config, run.cleanBaseline, rates);
+    if (id !== 'attack' || !run.cleanBaseline) secs += whole * todo;
+    else secs += (whole / 2) * (todo + (live?.stage === 'clean' ? 1 : 0)); // one run of two, then the other
   }
   return secs;
 }
