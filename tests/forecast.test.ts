@@ -11,8 +11,10 @@ import type { LabState } from '../src/app/store';
 import { STAGES } from '../src/app/pipeline';
 import { ClipModel } from '../src/engine/clip/model';
 import { alphaGrid, defaultExperimentConfig } from '../src/engine/experiment/defaults';
+import { MICRO_DECREE } from '../src/engine/experiment/decreeDefaults';
 import { ExperimentSession } from '../src/engine/experiment/session';
 import type { StageId } from '../src/app/pipeline';
+import type { ExperimentConfig } from '../src/engine/experiment/config';
 import { nodeFileSource } from './util/nodeFiles';
 
 describe('run-time forecast', () => {
@@ -26,7 +28,11 @@ describe('run-time forecast', () => {
     expect(w('sweep')).toEqual({ train: 0, eval: 31 * 1000 + 2000 });
     expect(w('disentangle')).toEqual({ train: 0, eval: 17 * 17 * 400 });
     expect(w('ga')).toEqual({ train: 2000 * c.ga.epochs, eval: c.ga.epochs * 2000 });
-    expect(w('decree')).toBeNull();
+    expect(w('decree')).toEqual({ train: 0, eval: 0 }); // the known trigger: no inversion
+    expect(w('model')).toBeNull(); // loading: downloads and decoding, not counted
+    const agnostic = { ...c, forget: { trigger: 'decree' as const, decree: { ...MICRO_DECREE } } }; // 3 restarts × 300 steps × 32, θ_b and θ_pre
+    expect(stageWork('decree', agnostic, false)).toEqual({ train: 2 * 3 * 300 * 32, eval: 2 * 500 });
+    expect(stageWork('sweep', agnostic, false)).toEqual({ train: 0, eval: 31 * 1500 + 2000 }); // + the proxy's ASR on val
     expect(stageWork('attack', { ...c, backdoor: { kind: 'file', name: 'b.safetensors' } }, true)).toEqual({ train: 0, eval: 2000 });
     expect(stageWork('tbar', { ...c, triggerVector: { kind: 'file', name: 't.safetensors' } }, false)).toEqual({ train: 0, eval: 0 });
   });
@@ -76,32 +82,39 @@ describe('run-time forecast', () => {
     });
 
     it('each stage\'s count is the images the session puts through the vision tower (from above, within the skipped target images)', async () => {
-      const c = defaultExperimentConfig('sig', 0);
-      c.splits = { train: 100, val: 40, test: 50, forget: 30 };
-      c.attack = { ...c.attack, epochs: 2, batchSize: 32 };
-      c.tbar = { ...c.tbar, epochs: 2, batchSize: 32 };
-      c.sweep = { ...c.sweep, alphas: alphaGrid(2, 0.5) };
-      c.disentangle = { range: 1, levels: [3, 5], samples: 20 };
-      c.ga = { epochs: 2 };
+      const known = defaultExperimentConfig('sig', 0);
+      known.splits = { train: 100, val: 40, test: 50, forget: 30 };
+      known.attack = { ...known.attack, epochs: 2, batchSize: 32 };
+      known.tbar = { ...known.tbar, epochs: 2, batchSize: 32 };
+      known.sweep = { ...known.sweep, alphas: alphaGrid(2, 0.5) };
+      known.disentangle = { range: 1, levels: [3, 5], samples: 20 };
+      known.ga = { epochs: 2 };
+      // TBAR+DECREE: the inversion, and the proxy's ASR in TBAR's per-epoch search and the sweep.
+      const agnostic = { ...known, forget: { trigger: 'decree' as const, decree: { ...MICRO_DECREE, images: 20, steps: 4, batchSize: 8, restarts: 2 } } };
       const s = new ExperimentSession({ files: nodeFileSource() });
       try {
-        await s.loadModel(c);
-        await s.loadData(c);
-        const stages: [StageId, () => Promise<unknown>][] = [
-          ['zeroShot', () => s.zeroShot(c)],
-          ['attack', () => s.attack(c, true)],
-          ['tbar', () => s.tbar(c)],
-          ['sweep', () => s.sweep(c)],
-          ['disentangle', () => s.disentangle(c)],
-          ['ga', () => s.gradientAscent(c)],
+        await s.loadModel(known);
+        await s.loadData(known);
+        const stages: [StageId, ExperimentConfig, () => Promise<unknown>][] = [
+          ['zeroShot', known, () => s.zeroShot(known)],
+          ['attack', known, () => s.attack(known, true)],
+          ['tbar', known, () => s.tbar(known)],
+          ['sweep', known, () => s.sweep(known)],
+          ['disentangle', known, () => s.disentangle(known)],
+          ['ga', known, () => s.gradientAscent(known)],
+          ['attack', agnostic, () => s.attack(agnostic, true)],
+          ['decree', agnostic, () => s.decree(agnostic)],
+          ['tbar', agnostic, () => s.tbar(agnostic)],
+          ['sweep', agnostic, () => s.sweep(agnostic)],
         ];
-        for (const [stage, run] of stages) {
+        for (const [stage, c, run] of stages) {
           n = 0;
           await run();
           const w = stageWork(stage, c, true)!;
           const counted = n;
-          expect(w.train + w.eval, stage).toBeGreaterThanOrEqual(counted);
-          expect(w.train + w.eval, stage).toBeLessThanOrEqual(counted * 1.1);
+          const what = `${stage} (${c.forget?.trigger ?? 'known'}): counted ${counted}`;
+          expect(w.train + w.eval, what).toBeGreaterThanOrEqual(counted);
+          expect(w.train + w.eval, what).toBeLessThanOrEqual(counted * 1.1);
         }
       } finally {
         s.dispose();

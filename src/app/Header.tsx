@@ -21,7 +21,7 @@ function RunAll() {
     return (
       <>
         {left !== null && (
-          <span className="muted run-left" data-testid="time-left" title="From this run’s measured speed: the attack’s fine-tune and the zero-shot score (the α sweep once it has run). DECREE’s inversion is not counted.">
+          <span className="muted run-left" data-testid="time-left" title="From this run’s measured speed: the attack’s fine-tune and the zero-shot score (the α sweep once it has run).">
             about {fmtDuration(left * 1000)} left in all
           </span>
         )}

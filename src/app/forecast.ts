@@ -14,7 +14,8 @@
  *              errs long (stages after the attack: 60.2 s forecast, 47.9 s measured); on ViT-B/32 the
  *              forward pass dominates and the two agree more closely.
  * Scoring a split counts 2 images per image (clean and triggered; the triggered pass skips the target
- * class, so this errs long by 1/classes of it). DECREE's inversion is not counted.
+ * class, so this errs long by 1/classes of it). A DECREE step (forward, and backward to the stamp
+ * only) counts as a training image: on ViT-B/32 it takes 0.9 of one (bench/README.md).
  */
 import { coarseGrid } from '../engine/arithmetic/sweep';
 import { forgetOf, type ExperimentConfig } from '../engine/experiment/config';
@@ -36,8 +37,8 @@ export interface Rates {
 const scored = (n: number) => 2 * n;
 
 /**
- * The images a stage puts through the vision tower under `c` (null: not counted — DECREE, and the
- * loading stages, whose time is downloads and decoding).
+ * The images a stage puts through the vision tower under `c` (null: not counted — the loading stages,
+ * whose time is downloads and decoding).
  */
 export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: boolean): StageWork | null {
   const { train, val, test, forget } = c.splits;
@@ -49,6 +50,13 @@ export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: bo
       if (c.backdoor) return { train: 0, eval: scored(test) };
       const runs = cleanBaseline ? 2 : 1;
       return { train: runs * train * c.attack.epochs, eval: runs * scored(test) };
+    }
+    case 'decree': {
+      const f = forgetOf(c);
+      if (f.trigger !== 'decree') return { train: 0, eval: 0 };
+      const d = f.decree;
+      const runs = (d.baseline ? 2 : 1) * d.restarts; // θ_b's inversion, and θ_pre's for the baseline
+      return { train: runs * d.steps * d.batchSize, eval: 2 * Math.min(d.images, forget) }; // then the stamp probes θ_b and θ_pre
     }
     case 'tbar': {
       if (c.triggerVector) return { train: 0, eval: 0 };
