@@ -124,6 +124,10 @@ async function fullFlow({ page, baseUrl, log, screenshot }, query, budgetMs, { s
   const tLeft = Date.now();
   await waitAttr(page, 'panel-results', 'data-status', (v) => v === 'done' || v === 'error', budgetMs);
   log(`during the sweep: ${left}; it took ${((Date.now() - tLeft) / 1000).toFixed(1)} s`);
+  // Done: "Run everything again" says what it would take at this run's speed.
+  const ahead = await page.getByTestId('run-all-forecast').textContent({ timeout: 5_000 });
+  assert.match(ahead, /^about .+$/);
+  log(`"Run everything again" forecast: ${ahead}`);
   log(`Run everything: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
   for (const p of PANELS) assert.equal(await attr(page, `panel-${p}`, 'data-status'), 'done', `panel ${p} is done`);

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { forecastSeconds, measuredRates, stageWork } from '../src/app/forecast';
-import { timeLeft } from '../src/app/selectors';
+import { runAllSeconds, timeLeft } from '../src/app/selectors';
 import type { LabState } from '../src/app/store';
 import { STAGES } from '../src/app/pipeline';
 import { ClipModel } from '../src/engine/clip/model';
@@ -68,6 +68,14 @@ describe('run-time forecast', () => {
     const early = state('attack', 0.5, ['tbar']);
     (early.current as { timings: object }).timings = {};
     expect(timeLeft(early)).toBeNull();
+  });
+
+  it('"Run everything" is not forecast from a run of another model or backend', () => {
+    const c = defaultExperimentConfig('sig', 0);
+    const measured = { config: c, cleanBaseline: false, backend: 'wasm', timings: { zeroShot: 400 }, attack: { trainSeconds: 8 } };
+    const hub = { ...c, model: { kind: 'hub' as const, repo: 'openai/clip-vit-base-patch32' } };
+    expect(runAllSeconds({ config: hub, current: measured, mock: false, backend: { name: 'wasm' } } as unknown as LabState)).toBeNull();
+    expect(runAllSeconds({ config: c, current: measured, mock: false, backend: { name: 'webgpu' } } as unknown as LabState)).toBeNull();
   });
 
   describe('against the engine', () => {

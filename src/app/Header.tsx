@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { STAGES } from './pipeline';
 import { fmtDuration } from './format';
-import { panelStatus, PANELS, timeLeft } from './selectors';
+import { panelStatus, PANELS, runAllSeconds, timeLeft } from './selectors';
 import { useLab } from './store';
 import { StatusChip } from './ui/Status';
 
@@ -15,6 +15,11 @@ function RunAll() {
   // Whole seconds, so the header re-renders once a second at most.
   const left = useLab((s) => {
     const t = s.busy ? timeLeft(s) : null;
+    return t === null ? null : Math.round(t);
+  });
+  // Before a run: what "Run everything" would take at the last run's speed (same model and backend).
+  const ahead = useLab((s) => {
+    const t = s.busy ? null : runAllSeconds(s);
     return t === null ? null : Math.round(t);
   });
   if (busy) {
@@ -32,10 +37,17 @@ function RunAll() {
     );
   }
   return (
-    <button type="button" className="btn btn-primary btn-run" onClick={() => void runAll()} disabled={!ready} data-testid="run-all"
-      title="Load, attack, unlearn, sweep α, map ξ and compare with gradient ascent — each panel updates live">
-      ▶ {anyDone ? 'Run everything again' : 'Run everything'}
-    </button>
+    <>
+      {ahead !== null && ahead > 0 && ready && (
+        <span className="muted run-left" data-testid="run-all-forecast" title="At the last run’s measured speed on this model and backend; downloads not counted">
+          about {fmtDuration(ahead * 1000)}
+        </span>
+      )}
+      <button type="button" className="btn btn-primary btn-run" onClick={() => void runAll()} disabled={!ready} data-testid="run-all"
+        title="Load, attack, unlearn, sweep α, map ξ and compare with gradient ascent — each panel updates live">
+        ▶ {anyDone ? 'Run everything again' : 'Run everything'}
+      </button>
+    </>
   );
 }
 

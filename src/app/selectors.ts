@@ -4,7 +4,8 @@
 import type { UserError } from './errors';
 import { forecastSeconds, measuredRates } from './forecast';
 import { STAGE_LABEL, STAGES, stageApplies, type ProgressView, type StageId } from './pipeline';
-import { stageStale, type LabState, type StageStatus } from './store';
+import { runAllStages, runBackend, stageStale, type LabState, type StageStatus } from './store';
+import { canonicalJson } from './configCheck';
 
 export type PanelId = 'model' | 'data' | 'trigger' | 'attack' | 'unlearn' | 'results';
 
@@ -112,5 +113,17 @@ export function timeLeft(s: LabState): number | null {
     else secs += (whole / 2) * (todo + (live?.stage === 'clean' ? 1 : 0)); // one run of two, then the other
   }
   return secs;
+}
+
+/**
+ * Seconds "Run everything" would take now at the last run's measured speed (forecast.ts), or null:
+ * nothing measured yet, or the last run measured another model or another backend. Downloads and
+ * decoding (the loading stages) are not counted.
+ */
+export function runAllSeconds(s: LabState): number | null {
+  const run = s.current;
+  if (canonicalJson(run.config.model) !== canonicalJson(s.config.model) || run.backend !== runBackend(s)) return null;
+  const rates = measuredRates(run.config, { zeroShotMs: run.timings.zeroShot, sweepMs: run.timings.sweep, trainSeconds: run.attack?.trainSeconds }, run.cleanBaseline);
+  return rates && forecastSeconds(runAllStages(s), s.config, s.cleanBaseline, rates);
 }
 

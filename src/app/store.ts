@@ -368,7 +368,15 @@ function plan(s: LabState, targets: StageId[], force: StageId[]): StageId[] {
   return out;
 }
 
-const runBackend = (s: LabState) => (s.mock ? 'mock' : (s.backend?.name ?? ''));
+/** What "Run everything" forces: nothing while a stage is out of date, else the experiment again from the zero-shot score on (the same run). */
+const runAllForce = (s: LabState): StageId[] => (plan(s, [...STAGES], []).length ? [] : RESULT_STAGES.slice());
+
+/** The stages "Run everything" would run now, in order. */
+export function runAllStages(s: LabState): StageId[] {
+  return plan(s, [...STAGES], runAllForce(s));
+}
+
+export const runBackend = (s: LabState) => (s.mock ? 'mock' : (s.backend?.name ?? ''));
 
 /** Start a new run record when these stages would overwrite results made with other settings or on another backend. */
 function forkRunIfNeeded(stages: StageId[]) {
@@ -728,10 +736,7 @@ export const useLab = create<LabState>((_set, _get) => ({
   },
 
   async runAll() {
-    const s = get();
-    const todo = plan(s, [...STAGES], []);
-    // Everything is up to date: run the experiment again from the zero-shot score on (the same run).
-    await runChain([...STAGES], todo.length ? [] : RESULT_STAGES.slice());
+    await runChain([...STAGES], runAllForce(get()));
   },
 
   cancel() {
