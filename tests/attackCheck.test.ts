@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attackSecondsAt, attackWarnings, moreDataCost, suggestedTrainSplit, whyNoBackdoor } from '../src/app/attackCheck';
+import { attackWarnings, moreDataCost, suggestedTrainSplit, whyNoBackdoor } from '../src/app/attackCheck';
+import { attackSecondsAt } from '../src/app/forecast';
 import { defaultExperimentConfig, defaultTrigger } from '../src/app/defaults';
 import type { ExperimentConfig } from '../src/engine/experiment/config';
 import type { TriggerKind } from '../src/engine/triggers/types';
@@ -81,13 +82,14 @@ describe('attackWarnings: did the backdoor take?', () => {
 describe('what a larger training split would cost, from the run\'s own fine-tuning time', () => {
   it('scales the measured seconds by the images seen, doubled with the clean baseline; nothing when untimed', () => {
     // 2000 images fine-tuned in 100 s → 43,000 in 2150 s (21.5×), 4300 s with the clean baseline.
-    expect(attackSecondsAt({ trainSeconds: 100 }, 2000, 43_000, false)).toBe(2150);
-    expect(attackSecondsAt({ trainSeconds: 100 }, 2000, 43_000, true)).toBe(4300);
-    expect(attackSecondsAt({}, 2000, 43_000, false)).toBeNull(); // θ_b from a file, or a run saved before runs were timed
-    expect(attackSecondsAt({ trainSeconds: 0 }, 2000, 43_000, false)).toBeNull();
-    expect(attackSecondsAt({ trainSeconds: 100 }, 0, 43_000, false)).toBeNull();
-    expect(moreDataCost({ trainSeconds: 100 }, 2000, 43_000, false)).toBe('22× the images: this run fine-tuned for 1 min 40 s, so about 35 min 50 s on this device');
-    expect(moreDataCost({ trainSeconds: 9 }, 2000, 20_000, true)).toBe('10× the images: this run fine-tuned for 9.0 s, so about 3 min 00 s on this device with the clean baseline');
-    expect(moreDataCost({ trainSeconds: 4 }, 2000, 5_000, false)).toBe('2.5× the images: this run fine-tuned for 4.0 s, so about 10 s on this device');
+    const run = hub('badnet'); // the run's epochs cancel: the larger split trains as many
+    expect(attackSecondsAt(run, 100, 2000, 43_000, false)).toBeCloseTo(2150, 9);
+    expect(attackSecondsAt(run, 100, 2000, 43_000, true)).toBeCloseTo(4300, 9);
+    expect(attackSecondsAt(run, undefined, 2000, 43_000, false)).toBeNull(); // θ_b from a file, or a run saved before runs were timed
+    expect(attackSecondsAt(run, 0, 2000, 43_000, false)).toBeNull();
+    expect(attackSecondsAt(run, 100, 0, 43_000, false)).toBeNull();
+    expect(moreDataCost({ trainSeconds: 100 }, run, 2000, 43_000, false)).toBe('22× the images: this run fine-tuned for 1 min 40 s, so about 35 min 50 s on this device');
+    expect(moreDataCost({ trainSeconds: 9 }, run, 2000, 20_000, true)).toBe('10× the images: this run fine-tuned for 9.0 s, so about 3 min 00 s on this device with the clean baseline');
+    expect(moreDataCost({ trainSeconds: 4 }, run, 2000, 5_000, false)).toBe('2.5× the images: this run fine-tuned for 4.0 s, so about 10 s on this device');
   });
 });

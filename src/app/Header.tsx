@@ -6,22 +6,18 @@ import { panelStatus, PANELS, runAllSeconds, timeLeft } from './selectors';
 import { useLab } from './store';
 import { StatusChip } from './ui/Status';
 
+/** A forecast in whole seconds (null: none), so the header re-renders once a second at most. */
+const wholeSeconds = (t: number | null) => (t === null ? null : Math.round(t));
+
 function RunAll() {
   const { busy, ready, anyDone } = useLab(
     useShallow((s) => ({ busy: s.busy, ready: s.status === 'ready', anyDone: STAGES.slice(2).some((id) => s.stages[id].status === 'done') })),
   );
   const runAll = useLab((s) => s.runAll);
   const cancel = useLab((s) => s.cancel);
-  // Whole seconds, so the header re-renders once a second at most.
-  const left = useLab((s) => {
-    const t = s.busy ? timeLeft(s) : null;
-    return t === null ? null : Math.round(t);
-  });
-  // Before a run: what "Run everything" would take at the last run's speed (same model and backend).
-  const ahead = useLab((s) => {
-    const t = s.busy ? null : runAllSeconds(s);
-    return t === null ? null : Math.round(t);
-  });
+  // During a run, the time left; before one, what "Run everything" would take at the last run's speed.
+  const left = useLab((s) => wholeSeconds(s.busy ? timeLeft(s) : null));
+  const ahead = useLab((s) => wholeSeconds(s.busy ? null : runAllSeconds(s)));
   if (busy) {
     return (
       <>

@@ -13,6 +13,7 @@
  */
 import type { ExperimentConfig } from '../engine/experiment/config';
 import { PAPER_RECIPE, PAPER_SPLITS } from '../engine/experiment/recipes';
+import { attackSecondsAt } from './forecast';
 import { fmtDuration, pct } from './format';
 
 /** Below this backdoored ASR the attack did not take (the paper's are ≥ 90%). */
@@ -107,20 +108,12 @@ export function attackWarnings(outcome: AttackOutcome, config: Pick<ExperimentCo
 }
 
 /**
- * How long the attack stage would fine-tune on `train` training images, from this run's own measured
- * fine-tuning (`trainSeconds`, the poisoned run alone): the time per image is the run's, the images
- * seen grow with the split (same epochs and batch), and the clean baseline, when on, repeats them.
- * Null when nothing was timed (θ_b from a file, a run saved before runs were timed).
+ * The offer of a larger split's cost in words (forecast.ts attackSecondsAt), e.g. "22× the images: this
+ * run fine-tuned for 1 min 40 s, so about 35 min 50 s on this device". `run` is the run's config and
+ * `trainedOn` the training images it had.
  */
-export function attackSecondsAt(attack: { trainSeconds?: number }, trainedOn: number, train: number, cleanBaseline: boolean): number | null {
-  const t = attack.trainSeconds;
-  if (t === undefined || !(t > 0) || !(trainedOn > 0) || !(train > 0)) return null;
-  return t * (train / trainedOn) * (cleanBaseline ? 2 : 1);
-}
-
-/** The offer's cost in words, e.g. "about 21.5× this run's 1 min 40 s of fine-tuning: 36 min here". */
-export function moreDataCost(attack: { trainSeconds?: number }, trainedOn: number, train: number, cleanBaseline: boolean): string | null {
-  const s = attackSecondsAt(attack, trainedOn, train, cleanBaseline);
+export function moreDataCost(attack: { trainSeconds?: number }, run: ExperimentConfig, trainedOn: number, train: number, cleanBaseline: boolean): string | null {
+  const s = attackSecondsAt(run, attack.trainSeconds, trainedOn, train, cleanBaseline);
   if (s === null) return null;
   const x = train / trainedOn;
   return (

@@ -77,6 +77,21 @@ export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: bo
   }
 }
 
+/** Seconds per trained image, from a fine-tune of `images` images × `epochs` that took `seconds`. */
+const perTrainedImage = (seconds: number, images: number, epochs: number) => seconds / (images * epochs);
+
+/**
+ * How long the attack stage would fine-tune on `train` training images, from a run (`run`, `trainedOn`
+ * images) whose poisoned fine-tune took `trainSeconds`: its time per image × what the attack trains
+ * on the larger split (the clean baseline, when on, trains it twice). Null when nothing was timed (θ_b
+ * from a file, a run saved before runs were timed).
+ */
+export function attackSecondsAt(run: ExperimentConfig, trainSeconds: number | undefined, trainedOn: number, train: number, cleanBaseline: boolean): number | null {
+  if (trainSeconds === undefined || !(trainSeconds > 0) || !(trainedOn > 0) || !(train > 0)) return null;
+  const larger: ExperimentConfig = { ...run, backdoor: undefined, splits: { ...run.splits, train } };
+  return perTrainedImage(trainSeconds, trainedOn, run.attack.epochs) * stageWork('attack', larger, cleanBaseline)!.train;
+}
+
 /**
  * Seconds per image from what this run has measured (null until both are known): `sweepMs` the α
  * sweep's wall time or else `zeroShotMs` the zero-shot score's; `trainSeconds` the attack's fine-tune,
@@ -95,7 +110,7 @@ export function measuredRates(
         : null;
   const trainRate =
     m.trainSeconds && m.trainSeconds > 0
-      ? m.trainSeconds / (c.splits.train * c.attack.epochs)
+      ? perTrainedImage(m.trainSeconds, c.splits.train, c.attack.epochs)
       : m.liveImagesPerSec && m.liveImagesPerSec > 0
         ? 1 / m.liveImagesPerSec
         : null;

@@ -86,6 +86,12 @@ export function modelImageSize(s: LabState): number | null {
   return s.loaded.model?.imageSize ?? s.current.model?.imageSize ?? null;
 }
 
+/** The device's rates as `run` measured them (forecast.ts), with a running fine-tune's images/s. */
+function runRates(run: LabState['current'], liveImagesPerSec?: number) {
+  const measured = { zeroShotMs: run.timings.zeroShot, sweepMs: run.timings.sweep, trainSeconds: run.attack?.trainSeconds, liveImagesPerSec };
+  return measuredRates(run.config, measured, run.cleanBaseline);
+}
+
 /**
  * Seconds the running and queued stages still need (forecast.ts), or null: nothing queued, or this
  * run has not yet measured both of the device's rates. The running stage counts the share of its
@@ -98,11 +104,7 @@ export function timeLeft(s: LabState): number | null {
   if (queued.length === 0) return null;
   const run = s.current;
   const live = s.live.attack; // the attack's fine-tune (or its clean baseline) while it runs
-  const rates = measuredRates(
-    run.config,
-    { zeroShotMs: run.timings.zeroShot, sweepMs: run.timings.sweep, trainSeconds: run.attack?.trainSeconds, liveImagesPerSec: live?.imagesPerSec },
-    run.cleanBaseline,
-  );
+  const rates = runRates(run, live?.imagesPerSec);
   if (!rates) return null;
   let secs = forecastSeconds(queued, run.config, run.cleanBaseline, rates);
   for (const id of STAGES) {
@@ -123,7 +125,7 @@ export function timeLeft(s: LabState): number | null {
 export function runAllSeconds(s: LabState): number | null {
   const run = s.current;
   if (canonicalJson(run.config.model) !== canonicalJson(s.config.model) || run.backend !== runBackend(s)) return null;
-  const rates = measuredRates(run.config, { zeroShotMs: run.timings.zeroShot, sweepMs: run.timings.sweep, trainSeconds: run.attack?.trainSeconds }, run.cleanBaseline);
+  const rates = runRates(run);
   return rates && forecastSeconds(runAllStages(s), s.config, s.cleanBaseline, rates);
 }
 

@@ -44,7 +44,7 @@ export function AttackPanel() {
   const offerSig = tookNot && whyNoBackdoor(runConfig) !== null && triggerKind !== 'sig';
   const offerData = tookNot && moreData !== null;
   // What the larger split would cost, from this run's own fine-tuning time.
-  const moreCost = offerData ? moreDataCost(attack, trainedOn, moreData!, cleanBaseline) : null;
+  const moreCost = offerData ? moreDataCost(attack, runConfig, trainedOn, moreData!, cleanBaseline) : null;
   const run = useLab((s) => s.runStage);
   return (
     <Panel id="attack" onRetry={() => run(['zeroShot', 'attack'])}
