@@ -42,7 +42,8 @@ const scored = (n: number) => 2 * n;
  */
 export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: boolean): StageWork | null {
   const { train, val, test, forget } = c.splits;
-  const proxy = forgetOf(c).trigger === 'decree' ? 1 : 0; // the sweep also scores the proxy's ASR on val
+  const f = forgetOf(c);
+  const proxy = f.trigger === 'decree' ? 1 : 0; // the sweep also scores the proxy's ASR on val
   switch (stage) {
     case 'zeroShot':
       return { train: 0, eval: scored(test) };
@@ -52,7 +53,6 @@ export function stageWork(stage: StageId, c: ExperimentConfig, cleanBaseline: bo
       return { train: runs * train * c.attack.epochs, eval: runs * scored(test) };
     }
     case 'decree': {
-      const f = forgetOf(c);
       if (f.trigger !== 'decree') return { train: 0, eval: 0 };
       const d = f.decree;
       const runs = (d.baseline ? 2 : 1) * d.restarts; // θ_b's inversion, and θ_pre's for the baseline
@@ -102,12 +102,9 @@ export function measuredRates(
   m: { zeroShotMs?: number; sweepMs?: number; trainSeconds?: number; liveImagesPerSec?: number },
   cleanBaseline = false,
 ): Rates | null {
-  const evalRate =
-    m.sweepMs && m.sweepMs > 0
-      ? m.sweepMs / 1000 / stageWork('sweep', c, cleanBaseline)!.eval
-      : m.zeroShotMs && m.zeroShotMs > 0
-        ? m.zeroShotMs / 1000 / scored(c.splits.test)
-        : null;
+  // An evaluation-only stage's wall time over the images it evaluated.
+  const perImage = (stage: 'sweep' | 'zeroShot', ms: number) => ms / 1000 / stageWork(stage, c, cleanBaseline)!.eval;
+  const evalRate = m.sweepMs && m.sweepMs > 0 ? perImage('sweep', m.sweepMs) : m.zeroShotMs && m.zeroShotMs > 0 ? perImage('zeroShot', m.zeroShotMs) : null;
   const trainRate =
     m.trainSeconds && m.trainSeconds > 0
       ? perTrainedImage(m.trainSeconds, c.splits.train, c.attack.epochs)
